@@ -1,0 +1,1304 @@
+"""Generate a national dataset at a chosen scale, through PostgreSQL ``COPY``, from a seed.
+
+At full scale (``--scale 1``, the default): 1,000 dealers in 7 regions, 800 chapters, about
+2,000,000 owners with about 2,300,000 vehicles and 36 months of service visits (about
+8,000,000), about 1,200,000 members with their identities, status history (active,
+suspended, left, transferred), consents and applications (approved, rejected, pending,
+withdrawn), transfers, leads with notes, and the chapters' staff accounts. Every count
+scales with ``--scale`` (``0.01`` gives 10 dealers, 8 chapters, ~20,000 owners): a chapter
+is as big at any scale, the nation has fewer of them.
+
+How it is built:
+
+- the schema comes from the Alembic revisions (``flask_migrate.upgrade()``) on an empty
+  database (``--reset`` drops the ``public`` schema first);
+- the loaded tables' foreign keys, unique/primary keys and secondary indexes are dropped,
+  the rows are streamed with ``COPY`` (text format), then the keys and indexes are built
+  again, the foreign keys re-validated, the id sequences moved past the data, and every
+  table vacuumed and analysed;
+- the national tables (regions, dealers, chapters, staff accounts) are written by this
+  process; the chapters' tables by ``--jobs`` worker processes (default: the core count),
+  each taking every n-th chapter and keeping one ``COPY`` open per table. Ids are
+  allocated with a stride per worker, so no coordination is needed;
+- each table group is one function: ``org`` and ``staff`` run once for the nation,
+  ``owners``, ``members`` and ``leads`` run once per chapter with their own random stream
+  (seed, group, chapter), and see what earlier groups made for the chapter in ``state``.
+  A later issue adds its tables by appending a :class:`Group` to :data:`GROUPS`
+  (e.g. a points ledger reading ``state["members"]`` and ``state["persons"]``); the
+  earlier groups' data do not change when it does.
+
+Values follow the model's rules: mobiles, ID numbers (GB 11643) and VINs (ISO 3779) are
+valid (``clubplatform.validators``: ``make_vin``, the ID check character, and a sample
+of everything re-validated at the end); mobiles and ID numbers are unique nationwide by
+construction (a bijection of the person number), so a person is a member at most once;
+ID numbers are sealed with ``clubplatform.crypto.encrypt`` and indexed with
+``blind_index`` with the keys of the app's configuration (``INSTANCE_DIR``, default
+``bench/out/instance``, shared with the other benches). About 40% of individual owners
+have an ID number on file (what dealer CRMs typically hold), all of them sealed. Chapters
+are founded only at dealers with full after-sales on the founding date (the database
+trigger checks it). Owners per chapter follow a log-normal spread (big and small dealers).
+
+Usage::
+
+    .venv/bin/python bench/datagen.py --scale 0.01 --reset
+    .venv/bin/python bench/datagen.py                 # full scale into clubplatform_bench
+
+Other benches::
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import datagen
+    datagen.ensure_dataset(url, scale=1.0, seed=datagen.DEFAULT_SEED)   # reuse or build
+    datagen.generate(url, scale=0.01, seed=1, reset=True)              # always build
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import contextlib
+import dataclasses
+import itertools
+import json
+import multiprocessing
+import os
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+BENCH_DB = "clubplatform_bench"
+DEFAULT_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DB}"
+DEFAULT_SEED = 20261124
+PASSWORD = "Demo-2026-club"
+
+#: full-scale sizes (everything scales with ``scale``)
+FULL = {"dealers": 1000, "chapters": 800, "owners": 2_000_000}
+#: months of service visits, up to today
+MONTHS = 36
+#: share of individual owners with an ID number on file
+ID_SHARE = 0.40
+#: dealer codes of the generated dealers start with this (other benches use their own)
+DEALER_PREFIX = "DG-"
+MARKER_TABLE = "bench_datagen"
+
+
+# ------------------------------------------------------------------------------ reference data
+
+#: regions (code, zh, en, weight) and their cities (name, plate prefix, ID province, postal prefix)
+REGIONS = (
+    ("NC", "华北", "North China", 0.15, (("北京市", "京A", "11", "100"), ("天津市", "津A", "12", "300"),
+                                        ("石家庄市", "冀A", "13", "050"), ("太原市", "晋A", "14", "030"))),
+    ("NE", "东北", "Northeast", 0.07, (("沈阳市", "辽A", "21", "110"), ("大连市", "辽B", "21", "116"),
+                                       ("长春市", "吉A", "22", "130"), ("哈尔滨市", "黑A", "23", "150"))),
+    ("EC", "华东", "East China", 0.28, (("上海市", "沪A", "31", "200"), ("南京市", "苏A", "32", "210"),
+                                        ("苏州市", "苏E", "32", "215"), ("杭州市", "浙A", "33", "310"),
+                                        ("宁波市", "浙B", "33", "315"), ("济南市", "鲁A", "37", "250"),
+                                        ("青岛市", "鲁B", "37", "266"), ("合肥市", "皖A", "34", "230"))),
+    ("CC", "华中", "Central China", 0.12, (("郑州市", "豫A", "41", "450"), ("武汉市", "鄂A", "42", "430"),
+                                           ("长沙市", "湘A", "43", "410"), ("南昌市", "赣A", "36", "330"))),
+    ("SC", "华南", "South China", 0.20, (("广州市", "粤A", "44", "510"), ("深圳市", "粤B", "44", "518"),
+                                         ("佛山市", "粤E", "44", "528"), ("东莞市", "粤S", "44", "523"),
+                                         ("南宁市", "桂A", "45", "530"), ("福州市", "闽A", "35", "350"),
+                                         ("厦门市", "闽D", "35", "361"))),
+    ("SW", "西南", "Southwest", 0.12, (("成都市", "川A", "51", "610"), ("重庆市", "渝A", "50", "400"),
+                                       ("昆明市", "云A", "53", "650"), ("贵阳市", "贵A", "52", "550"))),
+    ("NW", "西北", "Northwest", 0.06, (("西安市", "陕A", "61", "710"), ("兰州市", "甘A", "62", "730"),
+                                       ("银川市", "宁A", "64", "750"), ("乌鲁木齐市", "新A", "65", "830"))),
+)
+DEALER_WORDS = ("星徽", "众诚", "华通", "瑞丰", "博远", "恒信", "嘉禾", "鸿运", "德盛", "远景",
+                "天润", "盛世", "永达", "宝利", "金港", "中升", "广汇", "华晨", "润东", "新纪元")
+
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
+            "魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚")
+#: approximate shares (%) of the 20 commonest surnames; the rest share what is left
+_TOP = (7.25, 7.19, 6.79, 5.38, 4.53, 3.08, 2.23, 2.17, 2.02, 1.97,
+        1.50, 1.46, 1.33, 1.27, 1.20, 1.15, 1.05, 1.03, 1.02, 0.92)
+SURNAME_CUM = list(itertools.accumulate(
+    _TOP + tuple(0.55 - 0.004 * i for i in range(len(SURNAMES) - len(_TOP)))))
+MALE_CHARS = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波宇浩凯健俊帆斌峰建国志文博然轩晨阳东海林龙亮成"
+FEMALE_CHARS = "芳娜敏静丽艳娟霞秀玲桂英婷雪琳晶燕红梅莉萍颖佳欣怡涵慧倩洁琴云月兰凤"
+OCCUPATIONS = ("工程师", "教师", "医生", "公务员", "销售经理", "企业主", "自由职业", "会计", "律师",
+               "设计师", "程序员", "个体经营", "退休", "司机", "护士", "研究员")
+HOBBIES = ("自驾游", "摄影", "钓鱼", "户外露营", "跑步", "骑行", "高尔夫", "美食", "亲子活动", "读书",
+           "登山", "音乐", "健身", "茶艺", "汽车改装")
+ROADS = ("人民路", "中山路", "解放路", "建设路", "和平路", "长江路", "新华路", "文化路", "滨江路",
+         "世纪大道", "科技路", "光明街")
+INDUSTRIES = ("物流", "科技", "建设", "贸易", "餐饮", "租赁", "商贸", "文化传媒")
+MODELS = ("星辰 S5", "星辰 S7", "远航 L6", "远航 L8", "锐行 X3", "锐行 X5", "致远 E7 纯电",
+          "致远 E9 插混", "巡游 M8 MPV")
+NEW_ENERGY_MODELS = frozenset({"致远 E7 纯电", "致远 E9 插混"})
+COLOURS = ("珍珠白", "曜石黑", "星空灰", "冰川银", "宝石蓝", "熔岩红", "雅士棕")
+PLATE_CHARS = "0123456789" * 4 + "ABCDEFGHJKLMNPQRSTUVWXYZ"
+WMI = "LDG"
+
+VISIT_TYPES = ("maintenance", "minor_repair", "warranty", "insurance_renewal", "insurance_repair",
+               "body_paint", "accessories", "inspection", "major_repair")
+#: 100 visit types in proportion to their weights: one draw is an index
+VISIT_DRAW = tuple(t for t, w in zip(VISIT_TYPES, (55, 10, 5, 8, 5, 5, 5, 4, 3), strict=True)
+                   for _ in range(w))
+#: amount range in yuan per visit type
+VISIT_AMOUNT = {"first_service": (0, 300), "maintenance": (380, 1800), "warranty": (0, 0),
+                "minor_repair": (200, 2500), "major_repair": (3000, 20000),
+                "insurance_repair": (1000, 15000), "body_paint": (800, 6000),
+                "accessories": (300, 5000), "insurance_renewal": (3000, 9000),
+                "inspection": (200, 600)}
+#: visit behaviour per owner: (share, mean gap in days, sd of the gap)
+BEHAVIOURS = (("loyal", 0.55, 175, 30), ("swinging", 0.30, 300, 110), ("lost", 0.15, 230, 60))
+SOURCES = ("showroom", "service_visit", "event", "referral", "online", "import")
+SOURCE_CUM = list(itertools.accumulate((30, 35, 10, 10, 10, 5)))
+REJECT_REASONS = ("资料不全", "非本店车主", "联系不上本人", "重复申请", "本人放弃入会")
+LEAVE_REASONS = ("车辆已出售", "搬迁外地", "本人申请退会", "长期未联系")
+TRANSFER_REASONS = ("工作调动，搬迁到新城市", "更换了常去的经销商", "家庭搬迁")
+LOST_REASONS = ("购买了竞品", "预算不足，暂缓购车", "联系不上", "已在其他经销商购车")
+LEAD_NOTES = ("首次电话联系，客户有意向", "邀请到店试驾", "已试驾，对价格有顾虑", "发送了报价单",
+              "客户表示近期不考虑", "约定周末再次到店")
+GRADE_DAYS = {"H": 7, "A": 15, "B": 30, "C": 90}
+
+#: mobile prefixes used here: real operator prefixes, except 138 (kept for the demo loader)
+MOBILE_PREFIXES = ("130", "131", "132", "133", "134", "135", "136", "137", "139", "145", "147",
+                   "150", "151", "152", "153", "155", "156", "157", "158", "159", "166", "173",
+                   "175", "176", "177", "178", "180", "181", "182", "183", "184", "185", "186",
+                   "187", "188", "189", "191", "198", "199")
+_MOBILE_SPACE = len(MOBILE_PREFIXES) * 10**8
+_MOBILE_MULT = 2_654_435_761  # prime, coprime with the space: p -> mobile is a bijection
+#: friends in leads get mobiles from person numbers above this (never an owner's)
+FRIEND_BASE = 1_000_000_000
+
+#: the columns written to each table, in order
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "regions": ("id", "code", "name_zh", "name_en", "created_at"),
+    "dealers": ("id", "code", "name", "region_id", "city", "full_after_sales_since",
+                "full_after_sales_until", "closed_on", "created_at"),
+    "chapters": ("id", "dealer_id", "name", "founded_on", "closed_on", "created_at"),
+    "users": ("id", "username", "display_name", "email", "password_hash", "role", "chapter_id",
+              "locale", "is_active_user", "session_version", "failed_logins", "created_at"),
+    "owners": ("id", "chapter_id", "kind", "name", "gender", "mobile", "id_number_enc",
+               "id_number_digest", "id_number_masked", "birthday", "occupation", "address",
+               "postal_code", "work_address", "email", "hobbies", "advisor_id", "is_vip",
+               "customer_since", "created_at", "updated_at"),
+    "vehicles": ("id", "chapter_id", "owner_id", "vin", "plate", "model", "colour",
+                 "purchase_date", "delivery_date", "selling_dealer_id", "insurance_expiry",
+                 "next_inspection_on", "mileage_km", "created_at", "updated_at"),
+    "service_visits": ("id", "chapter_id", "order_no", "vehicle_id", "owner_id", "visit_date",
+                       "visit_type", "amount_fen", "mileage_km", "created_at"),
+    "members": ("id", "chapter_id", "member_number", "owner_id", "name", "gender", "mobile",
+                "id_number_enc", "id_number_digest", "id_number_masked", "birthday", "email",
+                "hobbies", "locale", "joined_on", "source", "status", "status_since", "tier",
+                "points_balance", "consent_sms", "consent_email", "consent_phone",
+                "consent_portal", "created_at", "updated_at"),
+    "member_identities": ("kind", "digest", "member_id", "created_at"),
+    "member_status_periods": ("id", "chapter_id", "member_id", "status", "valid_from", "valid_to",
+                              "reason", "end_reason", "created_at"),
+    "member_consents": ("id", "member_id", "channel", "granted", "source", "recorded_by_id",
+                        "created_at"),
+    "applications": ("id", "chapter_id", "owner_id", "source", "status", "applied_on",
+                     "decided_on", "decided_at", "decided_by_id", "reason", "created_by_id",
+                     "member_id", "created_at"),
+    "transfers": ("id", "member_id", "from_chapter_id", "to_chapter_id", "status", "reason",
+                  "requested_by_id", "decided_by_id", "decided_at", "effective_on",
+                  "decision_note", "created_at"),
+    "leads": ("id", "chapter_id", "referrer_member_id", "friend_name", "friend_mobile", "model",
+              "grade", "next_follow_up_on", "status", "lost_reason", "purchased_vin",
+              "purchased_on", "assigned_to_id", "created_by_id", "reward_recorded_at",
+              "created_at", "updated_at"),
+    "lead_notes": ("id", "chapter_id", "lead_id", "author_id", "note", "grade", "created_at"),
+}
+
+
+# ------------------------------------------------------------------------------ the frame
+
+@dataclass(frozen=True)
+class ChapterFrame:
+    """One chapter, as the per-chapter groups see it."""
+
+    id: int
+    index: int
+    dealer_id: int
+    region_index: int
+    city: tuple  # (name, plate prefix, ID province, postal prefix)
+    founded_on: int  # date ordinal
+    owners: int  # owners to generate
+    person_offset: int  # first national person number of the chapter
+    manager_id: int = 0
+    staff_ids: tuple = ()
+
+
+@dataclass
+class Frame:
+    """What the national groups decided, shared (read-only) with the workers."""
+
+    scale: float
+    seed: int
+    today: int  # date ordinal
+    start: int  # first day of the visit window (ordinal)
+    ring: object  # clubplatform.crypto.Keyring
+    dealer_ids: list = field(default_factory=list)
+    chapters: list = field(default_factory=list)
+    password_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    """A table group: its tables and the function that writes them.
+
+    ``national`` groups run once, in the main process, as ``fn(frame, out, rng)``;
+    the others run once per chapter as ``fn(ctx, chapter, state)``.
+    """
+
+    name: str
+    tables: tuple
+    fn: Callable
+    national: bool = False
+
+
+# ------------------------------------------------------------------------------ output
+
+def _conninfo(database_url: str) -> str:
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(database_url)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Out:
+    """Rows for ``COPY … FROM STDIN``, fed in batches.
+
+    Streaming (the chapter groups): one ``COPY`` per table, each on its own connection,
+    all open at once. Sequential (the national groups, small): rows are kept until
+    :meth:`close`, then copied table after table in one transaction, so that a later
+    table sees the earlier ones (the chapter trigger reads the dealers).
+    """
+
+    BATCH = 4000
+
+    def __init__(self, database_url: str, tables, *, sequential: bool = False) -> None:
+        import psycopg
+
+        self.database_url = database_url
+        self.sequential = sequential
+        self._stack = contextlib.ExitStack()
+        self._conns = []
+        self._copies = {}
+        self.buf = {t: [] for t in tables}
+        self.count: Counter = Counter()
+        if sequential:
+            return
+        try:
+            for table in tables:
+                conn = psycopg.connect(_conninfo(database_url))
+                self._conns.append(conn)
+                conn.execute("SET synchronous_commit = off")
+                self._copies[table] = self._stack.enter_context(
+                    conn.cursor().copy(_copy_sql(table)))
+        except BaseException:
+            self.abort()
+            raise
+
+    def row(self, table: str, values: tuple) -> None:
+        """Add a row (a tuple in :data:`COLUMNS` order; None is NULL).
+
+        The generated strings never hold a tab, newline or backslash: no escaping needed.
+        """
+        buf = self.buf[table]
+        buf.append("\t".join(["\\N" if v is None else str(v) for v in values]))
+        if len(buf) >= self.BATCH and not self.sequential:
+            self.flush(table)
+
+    def flush(self, table: str) -> None:
+        """Send the table's waiting lines (a group that appends to ``buf`` itself calls it)."""
+        buf = self.buf[table]
+        if buf:
+            self._copies[table].write("\n".join(buf) + "\n")
+            self.count[table] += len(buf)
+            buf.clear()
+
+    def close(self) -> Counter:
+        """Send what is left, end every ``COPY`` and commit; returns the rows per table."""
+        if self.sequential:
+            import psycopg
+
+            with psycopg.connect(_conninfo(self.database_url)) as conn:
+                for table, buf in self.buf.items():
+                    with conn.cursor().copy(_copy_sql(table)) as copy:
+                        for start in range(0, len(buf), self.BATCH):
+                            copy.write("\n".join(buf[start:start + self.BATCH]) + "\n")
+                    self.count[table] += len(buf)
+                    buf.clear()
+            return self.count
+        for table in self.buf:
+            self.flush(table)
+        self._stack.close()
+        for conn in self._conns:
+            conn.commit()
+            conn.close()
+        return self.count
+
+    def abort(self) -> None:
+        for conn in self._conns:
+            with contextlib.suppress(Exception):
+                conn.cancel()
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+def _copy_sql(table: str) -> str:
+    return f"COPY {table} ({', '.join(COLUMNS[table])}) FROM STDIN"
+
+
+class Ids:
+    """Id allocation with a stride per worker: worker w of n gives w+1, w+1+n, …"""
+
+    def __init__(self, worker: int = 0, stride: int = 1) -> None:
+        self.stride = stride
+        self.first = worker + 1
+        self.next: dict[str, int] = {}
+
+    def __call__(self, table: str) -> int:
+        value = self.next.get(table, self.first)
+        self.next[table] = value + self.stride
+        return value
+
+    def peek(self, table: str) -> int:
+        """The next id, not taken (a hot loop takes ids itself and stores ``next`` back)."""
+        return self.next.get(table, self.first)
+
+
+@dataclass
+class Ctx:
+    """What a per-chapter group works with."""
+
+    frame: Frame
+    out: Out
+    ids: Ids
+    rng: random.Random = None  # set per (group, chapter)
+
+
+# ------------------------------------------------------------------------------ values
+
+_ISO: dict[int, str] = {}
+
+
+def iso(ordinal: int) -> str:
+    text = _ISO.get(ordinal)
+    if text is None:
+        text = _ISO[ordinal] = date.fromordinal(ordinal).isoformat()
+    return text
+
+
+def stamp(ordinal: int, hour: int = 2) -> str:
+    """A UTC timestamp on a business date (10:00 in Shanghai for hour=2)."""
+    return f"{iso(ordinal)} {hour:02d}:00:00+00"
+
+
+def mobile_for(person: int) -> str:
+    """The mobile of national person number ``person`` (a bijection: never a duplicate)."""
+    q = (person * _MOBILE_MULT + 7_777_777) % _MOBILE_SPACE
+    return MOBILE_PREFIXES[q // 10**8] + f"{q % 10**8:08d}"
+
+
+def id_number_for(person: int, province: str, birthday: int, male: bool) -> str:
+    """A valid ID number, unique per person number (area and sequence encode it)."""
+    from clubplatform.validators import id_number_check_char
+
+    seq = person % 500
+    area = person // 500
+    if area >= 42 * 99:
+        raise ValueError("too many people for the ID number scheme (scale above ~2)")
+    # city codes 41-82 never meet the demo's (01…) nor real Shanghai 310101
+    first17 = (f"{province}{area // 99 + 41:02d}{area % 99 + 1:02d}"
+               f"{date.fromordinal(birthday):%Y%m%d}{seq // 5:02d}{2 * (seq % 5) + male}")
+    return first17 + id_number_check_char(first17)
+
+
+def chinese_name(rng: random.Random, male: bool) -> str:
+    surname = SURNAMES[bisect.bisect(SURNAME_CUM, rng.random() * SURNAME_CUM[-1])]
+    chars = MALE_CHARS if male else FEMALE_CHARS
+    if rng.random() < 0.35:
+        return surname + rng.choice(chars)
+    return surname + rng.choice(chars) + rng.choice(chars)
+
+
+def _hobby_json() -> list[str]:
+    rng = random.Random(0)
+    out = ["[]"]
+    for _ in range(255):
+        out.append(json.dumps(rng.sample(HOBBIES, rng.randint(1, 3)), ensure_ascii=False))
+    return out
+
+
+HOBBY_JSON = _hobby_json()
+
+
+def next_inspection(delivery: int, today: int) -> int:
+    """Next periodic inspection: exempt for 6 years, then every 2 years, yearly from year 10."""
+    # start a little below the answer, on the schedule (6, 8, 10, 11, 12 …)
+    years = max(6, (today - delivery) // 365 - 2)
+    if years < 10:
+        years -= years % 2
+    while add_years(delivery, years) <= today:
+        years += 2 if years < 10 else 1
+    return add_years(delivery, years)
+
+
+def add_years(ordinal: int, years: int) -> int:
+    d = date.fromordinal(ordinal)
+    try:
+        return d.replace(year=d.year + years).toordinal()
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28).toordinal()
+
+
+# ------------------------------------------------------------------------------ national groups
+
+def gen_org(frame: Frame, out: Out, rng: random.Random) -> None:
+    """Regions, dealers (most with full after-sales) and chapters (only at those)."""
+    scale = frame.scale
+    n_dealers = max(2, round(FULL["dealers"] * scale))
+    n_chapters = max(1, round(FULL["chapters"] * scale))
+    n_fas = min(n_dealers, n_chapters + round(100 * scale))
+    created = stamp(date(2018, 1, 2).toordinal())
+    for r, (code, zh, en, _w, _cities) in enumerate(REGIONS, start=1):
+        out.row("regions", (r, code, zh, en, created))
+    weights = [reg[3] for reg in REGIONS]
+    dealers = []  # (id, region index, city)
+    for d in range(1, n_dealers + 1):
+        r = rng.choices(range(len(REGIONS)), weights)[0]
+        city = rng.choice(REGIONS[r][4])
+        dealers.append((d, r, city))
+    fas = set(rng.sample(range(1, n_dealers + 1), n_fas))
+    with_chapter = sorted(rng.sample(sorted(fas), n_chapters))
+    since_lo, since_hi = date(2008, 1, 1).toordinal(), date(2020, 6, 30).toordinal()
+    founded_lo, founded_hi = date(2019, 1, 1).toordinal(), date(2023, 6, 30).toordinal()
+    founded_hi = min(founded_hi, frame.today - 30)
+    since = {}
+    for d, r, city in dealers:
+        fas_since = rng.randint(since_lo, since_hi) if d in fas else None
+        until = None
+        if fas_since and d not in with_chapter and rng.random() < 0.2:
+            until = fas_since + rng.randint(400, 2500)  # lost full after-sales later
+        since[d] = fas_since
+        name = f"{city[0].rstrip('市')}{DEALER_WORDS[d % len(DEALER_WORDS)]}汽车销售服务有限公司"
+        out.row("dealers", (d, f"{DEALER_PREFIX}{d:04d}", name, r + 1, city[0],
+                            iso(fas_since) if fas_since else None,
+                            iso(until) if until else None, None, created))
+    sizes = _skewed_sizes(rng, n_chapters, round(FULL["owners"] * scale))
+    offset = 0
+    for index, d in enumerate(with_chapter):
+        _, r, city = dealers[d - 1]
+        founded = rng.randint(max(since[d], founded_lo), max(since[d], founded_lo, founded_hi))
+        cid = index + 1
+        out.row("chapters", (cid, d, f"{city[0].rstrip('市')}{DEALER_WORDS[d % 20]}车友会",
+                             iso(founded), None, stamp(founded)))
+        frame.chapters.append(ChapterFrame(id=cid, index=index, dealer_id=d, region_index=r,
+                                           city=city, founded_on=founded, owners=sizes[index],
+                                           person_offset=offset))
+        offset += sizes[index]
+    frame.dealer_ids = [d for d, _, _ in dealers]
+
+
+def _skewed_sizes(rng: random.Random, n: int, total: int) -> list[int]:
+    """``n`` chapter sizes summing to ``total``, log-normally spread (big and small dealers)."""
+    weights = [rng.lognormvariate(0, 0.8) for _ in range(n)]
+    scale = total / sum(weights)
+    raw = [w * scale for w in weights]
+    sizes = [int(x) for x in raw]
+    for i in sorted(range(n), key=lambda i: raw[i] - sizes[i], reverse=True)[:total - sum(sizes)]:
+        sizes[i] += 1
+    return sizes
+
+
+def gen_staff(frame: Frame, out: Out, rng: random.Random) -> None:
+    """Each chapter's manager and staff (more staff at bigger chapters); one shared hash."""
+    uid = 0
+    chapters = []
+    for ch in frame.chapters:
+        prefix = f"{DEALER_PREFIX}{ch.dealer_id:04d}".lower().replace("-", "")
+        uid += 1
+        manager = uid
+        out.row("users", (uid, f"{prefix}.manager", chinese_name(rng, rng.random() < 0.5),
+                          None, frame.password_hash, "chapter_manager", ch.id, None, True, 1, 0,
+                          stamp(ch.founded_on)))
+        staff = []
+        for s in range(1, 3 + ch.owners // 6000):
+            uid += 1
+            staff.append(uid)
+            out.row("users", (uid, f"{prefix}.staff{s}", chinese_name(rng, rng.random() < 0.5),
+                              None, frame.password_hash, "chapter_staff", ch.id, None, True, 1,
+                              0, stamp(ch.founded_on)))
+        chapters.append(dataclasses.replace(ch, manager_id=manager, staff_ids=tuple(staff)))
+    frame.chapters[:] = chapters
+
+
+# ------------------------------------------------------------------------------ chapter groups
+
+class Person:
+    """An owner of the chapter, as later groups need it."""
+
+    __slots__ = ("owner_id", "p", "kind", "name", "gender", "mobile", "id_enc", "id_digest",
+                 "id_masked", "birthday", "email", "hobbies", "occupation", "address", "postal",
+                 "work_address", "advisor_id", "is_vip", "customer_since", "vehicles", "spend12",
+                 "last_visit")
+
+
+def gen_owners(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
+    """Owners (individuals and companies), their vehicles and 36 months of service visits."""
+    from clubplatform.crypto import blind_index, encrypt
+    from clubplatform.validators import make_vin, mask_id_number
+
+    rng, ids, out, frame = ctx.rng, ctx.ids, ctx.out, ctx.frame
+    row = out.row
+    random_, choice = rng.random, rng.choice
+    ring, today, start = frame.ring, frame.today, frame.start
+    year_ago = today - 365
+    city, plate_prefix, province, postal = ch.city
+    city_short = city.rstrip("市")
+    dealers = frame.dealer_ids
+    staff = ch.staff_ids
+    cid = ch.id
+    persons = []
+    seal_seconds, sealed = 0.0, 0
+    # the hot loop (service visits) writes its COPY lines itself
+    visit_lines = out.buf["service_visits"]
+    visit_id, stride = ids.peek("service_visits"), ids.stride
+    for k in range(ch.owners):
+        p = ch.person_offset + k
+        o = Person()
+        owner_id = o.owner_id = ids("owners")
+        o.p = p
+        company = random_() < 0.04
+        o.kind = "company" if company else "individual"
+        o.id_enc = o.id_digest = o.id_masked = o.birthday = o.gender = None
+        if company:
+            o.name = f"{city_short}{choice(DEALER_WORDS)}{choice(INDUSTRIES)}有限公司"
+            o.mobile = mobile_for(p) if random_() < 0.7 else None
+            o.occupation = None
+        else:
+            male = random_() < 0.62
+            o.gender = "male" if male else "female"
+            o.name = chinese_name(rng, male)
+            o.mobile = mobile_for(p) if random_() < 0.98 else None
+            birthday = today - int(rng.triangular(22, 70, 38) * 365.25)
+            if random_() < ID_SHARE or o.mobile is None:
+                idn = id_number_for(p, province, birthday, male)
+                t0 = time.perf_counter()
+                o.id_enc = encrypt(idn, ring)
+                o.id_digest = blind_index(idn, ring)
+                o.id_masked = mask_id_number(idn)
+                seal_seconds += time.perf_counter() - t0
+                sealed += 1
+                o.birthday = birthday
+            elif random_() < 0.55:
+                o.birthday = birthday
+            o.occupation = choice(OCCUPATIONS) if random_() < 0.6 else None
+        o.email = f"owner{p}@example.com" if random_() < 0.12 else None
+        o.hobbies = HOBBY_JSON[int(random_() * 256)] if random_() < 0.7 else "[]"
+        o.address = (f"{city}{choice(ROADS)}{int(random_() * 999) + 1}号"
+                     f"{int(random_() * 30) + 1}栋{int(random_() * 2700) + 101}室")
+        o.postal = f"{postal}{int(random_() * 1000):03d}"
+        o.work_address = (f"{city}{choice(ROADS)}{int(random_() * 999) + 1}号"
+                          if random_() < 0.3 else None)
+        o.advisor_id = choice(staff) if staff and random_() < 0.85 else None
+        o.is_vip = random_() < 0.03
+        # how this owner comes back (a behaviour shared by their cars)
+        r = random_()
+        _, _, gap, sd = BEHAVIOURS[0 if r < 0.55 else 1 if r < 0.85 else 2]
+        stop = today if r < 0.85 else today - 365 - int(random_() * 635)
+        spread = sd * 2.0  # the sum of 3 uniforms, centred, times 2sd: sd of about sd
+        km_per_day = (8000 + random_() * 17000) / 365.0
+        r = random_()
+        o.vehicles = []
+        o.spend12 = 0
+        last_visit = None
+        since = today
+        for _ in range(1 + (r < 0.13) + (r < 0.02)):
+            vid = ids("vehicles")
+            delivery = today - 1 - min(int(rng.expovariate(1 / 1500)), 14 * 365)
+            since = min(since, delivery)
+            model = choice(MODELS)
+            if model in NEW_ENERGY_MODELS:
+                plate = f"{plate_prefix}{choice('DF')}{int(random_() * 100000):05d}"
+            else:
+                plate = plate_prefix + "".join(rng.choices(PLATE_CHARS, k=5))
+            vin = make_vin(rng, WMI)
+            age = today - delivery
+            # service visits in the window: the first service after a recent delivery, then
+            # every ``gap`` days or so
+            mileage = None
+            d = delivery + 30 + int(random_() * 90)
+            kind = "first_service"
+            if d < start:
+                d, kind = start + int(random_() * gap), None
+            end = min(today, stop)
+            while d <= end:
+                vtype = kind or VISIT_DRAW[int(random_() * 100)]
+                if vtype == "warranty" and d - delivery > 1095:
+                    vtype = "minor_repair"
+                lo, hi = VISIT_AMOUNT[vtype]
+                amount = lo * 100 + int(random_() * (hi - lo) * 100) if hi else 0
+                mileage = int((d - delivery) * km_per_day * (0.9 + random_() * 0.2)) + 5
+                day = _ISO.get(d) or iso(d)
+                visit_lines.append(f"{visit_id}\t{cid}\tRO{visit_id:012d}\t{vid}\t{owner_id}\t"
+                                   f"{day}\t{vtype}\t{amount}\t{mileage}\t{day} 02:00:00+00")
+                visit_id += stride
+                if d > year_ago:
+                    o.spend12 += amount
+                last_visit = d
+                kind = None
+                d += max(30, int(gap + (random_() + random_() + random_() - 1.5) * spread))
+            if mileage is None:
+                mileage = int(age * km_per_day)
+            selling = ch.dealer_id if random_() < 0.8 else choice(dealers)
+            vehicle = (vid, cid, owner_id, vin, plate, model, choice(COLOURS),
+                       iso(delivery - int(random_() * 16)), iso(delivery), selling,
+                       iso(delivery + 365 * (age // 365 + 1)), iso(next_inspection(delivery, today)),
+                       mileage, stamp(delivery), stamp(today))
+            row("vehicles", vehicle)
+            o.vehicles.append(vehicle)
+        o.last_visit = last_visit
+        o.customer_since = since
+        row("owners", _owner_row(o, cid, since, today))
+        persons.append(o)
+        if len(visit_lines) >= out.BATCH:
+            out.flush("service_visits")
+    ids.next["service_visits"] = visit_id
+    state["persons"] = persons
+    state["seal_seconds"] = state.get("seal_seconds", 0.0) + seal_seconds
+    state["sealed"] = state.get("sealed", 0) + sealed
+
+
+def _owner_row(o: Person, chapter_id: int, since: int, today: int) -> tuple:
+    return (o.owner_id, chapter_id, o.kind, o.name, o.gender, o.mobile, o.id_enc, o.id_digest,
+            o.id_masked, iso(o.birthday) if o.birthday else None, o.occupation, o.address,
+            o.postal, o.work_address, o.email, o.hobbies, o.advisor_id, o.is_vip, iso(since),
+            stamp(since), stamp(today))
+
+
+def gen_members(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
+    """Members (about 60% of owners) with identities, status history, consents and
+    applications; transfers to other chapters; rejected, pending and withdrawn applications."""
+    from clubplatform.crypto import blind_index
+
+    rng, ids, row, frame = ctx.rng, ctx.ids, ctx.out.row, ctx.frame
+    random_, randint, choice = rng.random, rng.randint, rng.choice
+    ring, today = frame.ring, frame.today
+    rate = 0.45 + random_() * 0.34  # this chapter's recruitment: 45%-79% of eligible owners
+    staff = ch.staff_ids or (ch.manager_id,)
+    others = [c for c in frame.chapters if c.id != ch.id]
+    members = []
+    for o in state["persons"]:
+        eligible = o.kind == "individual" and (o.mobile or o.id_digest)
+        lower = max(ch.founded_on, o.customer_since)
+        if lower >= today - 2:
+            eligible = False
+        if not eligible or random_() >= rate:
+            if eligible:
+                _other_application(ctx, ch, o, lower)
+            continue
+        span = today - lower
+        joined = lower + int(span * random_() ** 1.6)
+        if joined >= today - 1:
+            joined = today - 2
+        applied = max(ch.founded_on, joined - randint(0, 14))
+        mid = ids("members")
+        source = SOURCES[bisect.bisect(SOURCE_CUM, random_() * SOURCE_CUM[-1])]
+        row("applications", (ids("applications"), ch.id, o.owner_id, source, "approved",
+                             iso(applied), iso(joined), stamp(joined, 6), ch.manager_id, None,
+                             choice(staff) if source != "online" else None, mid,
+                             stamp(applied)))
+        # the status story
+        periods = []  # (chapter_id, status, from, to, reason, end_reason)
+        status, status_since = "active", joined
+        chapter_now, owner_now = ch.id, o.owner_id
+        r = random_()
+        room = today - joined
+        transfer = None
+        if r < 0.05 and room > 30:  # suspended now
+            s = joined + randint(15, room - 1)
+            periods += [(ch.id, "active", joined, s, "joined", "suspended"),
+                        (ch.id, "suspended", s, None, "suspended", None)]
+            status, status_since = "suspended", s
+        elif r < 0.09 and room > 60:  # suspended once, active again
+            s = joined + randint(15, room // 2)
+            back = s + randint(7, max(8, today - s - 1))
+            back = min(back, today)
+            periods += [(ch.id, "active", joined, s, "joined", "suspended"),
+                        (ch.id, "suspended", s, back, "suspended", "reactivated"),
+                        (ch.id, "active", back, None, "reactivated", None)]
+            status_since = back
+        elif r < 0.17 and room > 30:  # left
+            left = joined + randint(30, room)
+            periods.append((ch.id, "active", joined, left, "joined", "left"))
+            status, status_since = "left", left
+        elif r < 0.19 and room > 60 and others:  # moved to another chapter
+            target = choice(others)
+            t = max(joined + randint(30, room), target.founded_on + 1)
+            if t <= today:
+                transfer = (target, t)
+                periods += [(ch.id, "active", joined, t, "joined", "transfer_out"),
+                            (target.id, "active", t, None, "transfer_in", None)]
+                status_since = t
+                chapter_now = target.id
+                owner_now = _copy_owner(ctx, o, target, t)
+        if not periods:
+            periods.append((ch.id, "active", joined, None, "joined", None))
+        if transfer is None and status == "active" and random_() < 0.004 and others:
+            target = choice(others)  # an open transfer request
+            row("transfers", (ids("transfers"), mid, ch.id, target.id, "requested",
+                              choice(TRANSFER_REASONS), ch.manager_id, None, None, None, None,
+                              stamp(today - randint(0, 20))))
+        elif transfer is not None:
+            target, t = transfer
+            row("transfers", (ids("transfers"), mid, ch.id, target.id, "approved",
+                              choice(TRANSFER_REASONS), ch.manager_id, target.manager_id,
+                              stamp(t, 6), iso(t), None, stamp(t - randint(1, 10))))
+        consents = [random_() < 0.7, bool(o.email) and random_() < 0.5, random_() < 0.5,
+                    random_() < 0.4]
+        spend = o.spend12 // 100
+        tier = ("diamond" if spend >= 15000 else "platinum" if spend >= 8000
+                else "gold" if spend >= 3000 else "silver")
+        row("members", (mid, chapter_now, f"M{mid:08d}", owner_now, o.name, o.gender, o.mobile,
+                        o.id_enc, o.id_digest, o.id_masked,
+                        iso(o.birthday) if o.birthday else None, o.email, o.hobbies,
+                        "zh_Hans_CN", iso(joined), source, status, iso(status_since), tier, 0,
+                        *consents, stamp(joined, 6), stamp(status_since, 6)))
+        if o.mobile:
+            row("member_identities", ("mobile", blind_index(f"mobile:{o.mobile}", ring), mid,
+                                      stamp(joined, 6)))
+        if o.id_digest:
+            row("member_identities", ("id_number", o.id_digest, mid, stamp(joined, 6)))
+        for cid, pstatus, frm, to, reason, end_reason in periods:
+            row("member_status_periods", (ids("member_status_periods"), cid, mid, pstatus,
+                                          iso(frm), iso(to) if to else None, reason, end_reason,
+                                          stamp(frm, 6)))
+        for channel, granted in zip(("sms", "email", "phone", "portal"), consents, strict=True):
+            if granted:
+                row("member_consents", (ids("member_consents"), mid, channel, True,
+                                        "application", None, stamp(joined, 6)))
+        members.append((mid, o, joined, status))
+    state["members"] = members
+
+
+def _other_application(ctx: Ctx, ch: ChapterFrame, o: Person, lower: int) -> None:
+    """Some owners who are not members applied: rejected, pending or withdrawn."""
+    rng, today = ctx.rng, ctx.frame.today
+    r = rng.random()
+    if r >= 0.07:
+        return
+    staff = ch.staff_ids or (ch.manager_id,)
+    source = SOURCES[bisect.bisect(SOURCE_CUM, rng.random() * SOURCE_CUM[-1])]
+    if r < 0.035:  # pending, made in the last 45 days
+        applied = max(lower, today - rng.randint(0, 45))
+        values = ("pending", iso(applied), None, None, None, None)
+    else:
+        applied = lower + rng.randint(0, max(0, today - lower - 12))
+        decided = min(today, applied + rng.randint(1, 10))
+        if r < 0.06:
+            values = ("rejected", iso(applied), iso(decided), stamp(decided, 6), ch.manager_id,
+                      rng.choice(REJECT_REASONS))
+        else:
+            values = ("withdrawn", iso(applied), iso(decided), stamp(decided, 6), None,
+                      "本人撤回申请")
+    status, applied_on, decided_on, decided_at, decided_by, reason = values
+    ctx.out.row("applications", (ctx.ids("applications"), ch.id, o.owner_id, source, status,
+                                 applied_on, decided_on, decided_at, decided_by, reason,
+                                 rng.choice(staff) if source != "online" else None, None,
+                                 stamp(applied)))
+
+
+def _copy_owner(ctx: Ctx, o: Person, target: ChapterFrame, day: int) -> int:
+    """A transferred member's owner record in the receiving chapter, as the approval makes
+    it (``chapter.members.transfers_hooks``): the member's personal fields, no cars."""
+    owner_id = ctx.ids("owners")
+    ctx.out.row("owners", (owner_id, target.id, "individual", o.name, o.gender, o.mobile,
+                           o.id_enc, o.id_digest, o.id_masked,
+                           iso(o.birthday) if o.birthday else None, None, None, None, None,
+                           o.email, o.hobbies, None, False, None, stamp(day, 6),
+                           stamp(day, 6)))
+    return owner_id
+
+
+def gen_leads(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
+    """Referral leads from members (and a few walk-ins), graded, followed up, lost or bought."""
+    from clubplatform.validators import make_vin
+
+    rng, ids, row, frame = ctx.rng, ctx.ids, ctx.out.row, ctx.frame
+    random_, randint, choice = rng.random, rng.randint, rng.choice
+    today = frame.today
+    staff = ch.staff_ids or (ch.manager_id,)
+    referrers = [(mid, joined) for mid, _o, joined, status in state["members"]
+                 if status != "left" and random_() < 0.08]
+    walk_ins = [(None, max(ch.founded_on, today - 700)) for _ in range(len(state["persons"]) // 100)]
+    for referrer, since in referrers + walk_ins:
+        lead_id = ids("leads")
+        created = since + randint(0, max(0, today - since))
+        grade = choice("HAABBBCCCC")
+        r = random_()
+        old = today - created > 90
+        status = ("purchased" if r < (0.25 if old else 0.10)
+                  else "lost" if r < (0.60 if old else 0.20) else "open")
+        follow = purchased_on = vin = lost = None
+        updated = created
+        if status == "purchased":
+            purchased_on = min(today, created + randint(3, 60))
+            vin = make_vin(rng, WMI)
+            updated = purchased_on
+        elif status == "lost":
+            lost = choice(LOST_REASONS)
+            updated = min(today, created + randint(3, 60))
+        else:
+            follow = iso(today + randint(0, GRADE_DAYS[grade]))
+        assigned = choice(staff)
+        row("leads", (lead_id, ch.id, referrer, chinese_name(rng, random_() < 0.6),
+                      mobile_for(FRIEND_BASE + lead_id), choice(MODELS), grade, follow, status,
+                      lost, vin, iso(purchased_on) if purchased_on else None, assigned, assigned,
+                      stamp(purchased_on, 6) if purchased_on and referrer else None,
+                      stamp(created), stamp(updated)))
+        for _ in range(randint(1, 3)):
+            day = created + randint(0, max(0, updated - created))
+            row("lead_notes", (ids("lead_notes"), ch.id, lead_id, assigned, choice(LEAD_NOTES),
+                               grade, stamp(day, 3)))
+
+
+#: the table groups, in order; later issues append theirs
+GROUPS: list[Group] = [
+    Group("org", ("regions", "dealers", "chapters"), gen_org, national=True),
+    Group("staff", ("users",), gen_staff, national=True),
+    Group("owners", ("owners", "vehicles", "service_visits"), gen_owners),
+    Group("members", ("members", "member_identities", "member_status_periods",
+                      "member_consents", "applications", "transfers"), gen_members),
+    Group("leads", ("leads", "lead_notes"), gen_leads),
+]
+
+
+# ------------------------------------------------------------------------------ workers
+
+def _worker(args) -> tuple[Counter, dict, float, int]:
+    database_url, frame, worker, jobs = args
+    chapter_tables = [t for g in GROUPS if not g.national for t in g.tables]
+    out = Out(database_url, chapter_tables)
+    ctx = Ctx(frame=frame, out=out, ids=Ids(worker, jobs))
+    seconds: Counter = Counter()
+    seal, sealed = 0.0, 0
+    try:
+        for ch in frame.chapters[worker::jobs]:
+            state: dict = {}
+            for group in GROUPS:
+                if group.national:
+                    continue
+                ctx.rng = random.Random(f"{frame.seed}/{group.name}/{ch.index}")
+                t0 = time.perf_counter()
+                group.fn(ctx, ch, state)
+                seconds[group.name] += time.perf_counter() - t0
+            seal += state.get("seal_seconds", 0.0)
+            sealed += state.get("sealed", 0)
+        t0 = time.perf_counter()
+        counts = out.close()
+        seconds["final COPY flush"] += time.perf_counter() - t0
+    except BaseException:
+        out.abort()
+        raise
+    return counts, dict(seconds), seal, sealed
+
+
+# ------------------------------------------------------------------------------ schema work
+
+def _loaded_tables() -> list[str]:
+    return [t for g in GROUPS for t in g.tables]
+
+
+def _catalog(conn, tables: list[str]) -> dict:
+    """The keys, foreign keys and secondary indexes of the loaded tables, as DDL."""
+    regs = [f"public.{t}" for t in tables]
+    cons = conn.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid) "
+        "FROM pg_constraint c WHERE c.contype IN ('p', 'u', 'f') "
+        "AND (c.conrelid = ANY(%s::regclass[]) OR c.confrelid = ANY(%s::regclass[]))",
+        (regs, regs)).fetchall()
+    idx = conn.execute(
+        "SELECT i.indrelid::regclass::text, ic.relname, pg_get_indexdef(i.indexrelid) "
+        "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+        "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+        "WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))", (regs,)).fetchall()
+    return {
+        "fkeys": [(t, n, d) for t, n, k, d in cons if k == "f"],
+        "keys": [(t, n, d) for t, n, k, d in cons if k in ("p", "u")],
+        "indexes": [(t, n, d) for t, n, d in idx],
+    }
+
+
+def _drop(conn, catalog: dict) -> None:
+    for table, name, _ in catalog["fkeys"]:
+        conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for _table, name, _ in catalog["indexes"]:
+        conn.execute(f'DROP INDEX "{name}"')
+    for table, name, _ in catalog["keys"]:
+        conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+
+
+def _rebuild(database_url: str, catalog: dict, counts: Counter, jobs: int) -> Counter:
+    """Keys and indexes (tables side by side, the biggest first), then foreign keys.
+
+    Each foreign key is validated once, over whole tables. Returns the seconds spent
+    per table (wall time of its own statements).
+    """
+    import psycopg
+
+    seconds: Counter = Counter()
+    per_table: dict[str, list[str]] = {}
+    for t, n, d in catalog["keys"]:
+        per_table.setdefault(t, []).append(f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}')
+    for t, _n, d in catalog["indexes"]:
+        per_table.setdefault(t, []).append(d)
+
+    def build(table: str) -> None:
+        with psycopg.connect(_conninfo(database_url), autocommit=True) as conn:
+            conn.execute("SET maintenance_work_mem = '512MB'")
+            t0 = time.perf_counter()
+            for ddl in per_table[table]:
+                conn.execute(ddl)
+            seconds[table] += time.perf_counter() - t0
+
+    order = sorted(per_table, key=lambda t: counts.get(t, 0), reverse=True)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(build, order))
+    with psycopg.connect(_conninfo(database_url), autocommit=True) as conn:
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        for t, n, d in catalog["fkeys"]:
+            t0 = time.perf_counter()
+            conn.execute(f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}')
+            seconds[t] += time.perf_counter() - t0
+    return seconds
+
+
+def _is_empty(conn) -> bool:
+    return conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+    ).fetchone()[0] == 0
+
+
+def ensure_database(database_url: str) -> None:
+    """Create the database (as its user, on its host) if it does not exist."""
+    import psycopg
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(database_url)
+    admin = url.set(drivername="postgresql", database="postgres")
+    try:
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True,
+                             connect_timeout=10) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                (url.database,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{url.database}" TEMPLATE template0 '
+                             "ENCODING 'UTF8'")
+                print(f"created database {url.database}")
+    except psycopg.OperationalError as exc:
+        sys.exit(f"cannot reach PostgreSQL at {url.render_as_string()} ({exc})")
+
+
+@contextlib.contextmanager
+def app_for(database_url: str):
+    """An app context of ``create_app(Config())`` on the database (env DATABASE_URL set)."""
+    os.environ.setdefault("INSTANCE_DIR", str(OUT / "instance"))
+    saved = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = database_url
+    try:
+        from clubplatform.app import create_app
+        from clubplatform.config import Config
+
+        app = create_app(Config())
+    finally:
+        if saved is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            from clubplatform.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _key_check(ring) -> str:
+    from clubplatform.crypto import blind_index
+
+    return blind_index("datagen key check", ring)[:16]
+
+
+# ------------------------------------------------------------------------------ entry points
+
+def generate(database_url: str, scale: float = 1.0, seed: int = DEFAULT_SEED, *,
+             reset: bool = False, jobs: int | None = None, today: date | None = None,
+             quiet: bool = False) -> dict[str, int]:
+    """Build the dataset into an empty database (``reset`` empties it first).
+
+    Returns the row count of every loaded table.
+    """
+    import psycopg
+
+    say = (lambda *a: None) if quiet else print
+    jobs = jobs or os.cpu_count() or 2
+    began = time.perf_counter()
+    ensure_database(database_url)
+    conninfo = _conninfo(database_url)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        if not _is_empty(conn):
+            if not reset:
+                raise RuntimeError("the database is not empty: pass reset=True (--reset) to "
+                                   "drop its public schema and build it again")
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+    with app_for(database_url):
+        from flask_migrate import upgrade
+
+        from clubplatform import dates
+        from clubplatform.auth.service import hash_password
+        from clubplatform.crypto import keyring
+
+        t0 = time.perf_counter()
+        upgrade()
+        say(f"schema (alembic upgrade): {time.perf_counter() - t0:.1f}s")
+        ring = keyring()
+        password_hash = hash_password(PASSWORD)
+        today_ord = (today or dates.today()).toordinal()
+    start = add_years(today_ord, -(MONTHS // 12))
+    frame = Frame(scale=scale, seed=seed, today=today_ord, start=start, ring=ring,
+                  password_hash=password_hash)
+    tables = _loaded_tables()
+    timings: dict[str, float] = {}
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (key text PRIMARY KEY, "
+                     "value jsonb NOT NULL)")
+        _mark(conn, {"state": "loading", "scale": scale, "seed": seed})
+        catalog = _catalog(conn, tables)
+        _drop(conn, catalog)
+    say(f"dropped {len(catalog['fkeys'])} foreign keys, {len(catalog['keys'])} keys and "
+        f"{len(catalog['indexes'])} indexes of {len(tables)} tables")
+
+    # national groups, here
+    t0 = time.perf_counter()
+    national = [t for g in GROUPS if g.national for t in g.tables]
+    out = Out(database_url, national, sequential=True)
+    for group in GROUPS:
+        if group.national:
+            group.fn(frame, out, random.Random(f"{seed}/{group.name}"))
+    counts = Counter(out.close())
+    timings["national groups (org, staff)"] = time.perf_counter() - t0
+    planned = sum(c.owners for c in frame.chapters)
+    say(f"{len(frame.dealer_ids):,} dealers, {len(frame.chapters):,} chapters; owners per "
+        f"chapter {min(c.owners for c in frame.chapters):,}..{max(c.owners for c in frame.chapters):,} "
+        f"(median {sorted(c.owners for c in frame.chapters)[len(frame.chapters) // 2]:,}), "
+        f"{planned:,} in all; {jobs} worker process(es)")
+
+    # chapter groups, in worker processes
+    t0 = time.perf_counter()
+    work = [(database_url, frame, w, jobs) for w in range(jobs)]
+    if jobs == 1:
+        results = [_worker(work[0])]
+    else:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = pool.map(_worker, work)
+    group_cpu: Counter = Counter()
+    seal, sealed = 0.0, 0
+    for c, secs, s, n in results:
+        counts.update(c)
+        group_cpu.update(secs)
+        seal += s
+        sealed += n
+    timings["generate + COPY (chapter groups)"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    build = _rebuild(database_url, catalog, counts, jobs)
+    timings["keys, indexes, foreign keys"] = time.perf_counter() - t0
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for table in tables:
+            if "id" in COLUMNS[table]:  # the sequences continue after the data
+                conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                             f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
+        t0 = time.perf_counter()
+        vacuum: Counter = Counter()
+        for table in tables:
+            t1 = time.perf_counter()
+            conn.execute(f"VACUUM (ANALYZE) {table}")
+            vacuum[table] = time.perf_counter() - t1
+        timings["VACUUM ANALYZE"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _check_sample(database_url, ring)
+    timings["sample re-validated"] = time.perf_counter() - t0
+    summary = {
+        "state": "done", "scale": scale, "seed": seed, "today": iso(today_ord),
+        "counts": dict(counts), "key_check": _key_check(ring), "dealer_prefix": DEALER_PREFIX,
+        "jobs": jobs, "seconds": round(time.perf_counter() - began, 1),
+        "build": {t: round(build[t], 1) for t in tables},
+        "vacuum": {t: round(vacuum[t], 1) for t in tables},
+        "groups": [[k, round(v, 1)] for k, v in group_cpu.items()],  # lists keep the order
+        "sealed": sealed, "seal_seconds": round(seal, 1),
+        "timings": [[k, round(v, 1)] for k, v in timings.items()],
+    }
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        _mark(conn, summary)
+    if not quiet:
+        print_summary(summary)
+    return dict(counts)
+
+
+def _pairs(value) -> list:
+    return list(value.items()) if isinstance(value, dict) else list(value or [])
+
+
+def print_summary(info: dict) -> None:
+    """Print a dataset's row counts and how long each part took to make."""
+    counts, build, vacuum = info["counts"], info.get("build", {}), info.get("vacuum", {})
+    print(f"\ndataset: scale {info['scale']}, seed {info['seed']}, data up to {info['today']}, "
+          f"{info.get('jobs')} worker process(es)")
+    print(f"{'table':<24}{'rows':>12}{'keys+indexes':>14}{'vacuum+analyze':>16}")
+    for table in _loaded_tables():
+        print(f"{table:<24}{counts.get(table, 0):>12,}{build.get(table, 0):>13.1f}s"
+              f"{vacuum.get(table, 0):>15.1f}s")
+    print(f"{'total':<24}{sum(counts.values()):>12,}")
+    print("chapter groups, generation + COPY time summed over the workers:")
+    for name, secs in _pairs(info.get("groups")):
+        print(f"  {name:<20}{secs:>8.1f}s")
+    sealed = info.get("sealed") or 0
+    if sealed:
+        print(f"  of which sealing {sealed:,} ID numbers (encrypt + blind index + mask): "
+              f"{info['seal_seconds']:.1f}s, {info['seal_seconds'] / sealed * 1e6:.1f} µs each")
+    for label, secs in _pairs(info.get("timings")):
+        print(f"{label:<36}{secs:>8.1f}s")
+    print(f"{'total':<36}{info['seconds']:>8.1f}s")
+
+
+def _mark(conn, value: dict) -> None:
+    conn.execute(f"INSERT INTO {MARKER_TABLE} (key, value) VALUES ('dataset', %s) "
+                 "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                 (json.dumps(value),))
+
+
+def dataset_info(database_url: str) -> dict | None:
+    """The marker of the dataset in the database (None if there is none)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(_conninfo(database_url), connect_timeout=10) as conn:
+            if conn.execute("SELECT to_regclass(%s)", (MARKER_TABLE,)).fetchone()[0] is None:
+                return None
+            row = conn.execute(f"SELECT value FROM {MARKER_TABLE} WHERE key = 'dataset'"
+                               ).fetchone()
+            return row[0] if row else None
+    except psycopg.OperationalError:
+        return None
+
+
+def dataset_matches(database_url: str, scale: float, seed: int) -> tuple[bool, str]:
+    """Whether the database holds this dataset, complete, with the same keys and row counts."""
+    import psycopg
+
+    info = dataset_info(database_url)
+    if not info:
+        return False, "no dataset"
+    if info.get("state") != "done":
+        return False, f"dataset state is {info.get('state')!r}"
+    if info.get("scale") != scale or info.get("seed") != seed:
+        return False, f"dataset is scale {info.get('scale')} seed {info.get('seed')}"
+    with app_for(database_url):
+        from clubplatform.crypto import keyring
+        from clubplatform.extensions import db
+
+        if info.get("key_check") != _key_check(keyring()):
+            return False, "dataset was sealed with other keys (INSTANCE_DIR differs)"
+        expected = {str(ix.name) for t in _loaded_tables()
+                    for ix in db.metadata.tables[t].indexes}
+    counts = info.get("counts", {})
+    with psycopg.connect(_conninfo(database_url)) as conn:
+        present = {n for (n,) in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
+        if expected - present:
+            return False, ("the model has indexes the database lacks: "
+                           + ", ".join(sorted(expected - present)))
+        mine = ("SELECT c.id FROM chapters c JOIN dealers d ON d.id = c.dealer_id "
+                "WHERE d.code LIKE %s")
+        for table in ("owners", "vehicles", "members", "service_visits"):
+            n = conn.execute(f"SELECT count(*) FROM {table} WHERE chapter_id IN ({mine})",
+                             (DEALER_PREFIX + "%",)).fetchone()[0]
+            if n != counts.get(table):
+                return False, f"{table}: {n:,} rows, the dataset made {counts.get(table)}"
+    return True, (f"scale {scale}, seed {seed}, made {info.get('today')} in "
+                  f"{info.get('seconds')}s")
+
+
+def ensure_dataset(database_url: str, scale: float = 1.0, seed: int = DEFAULT_SEED,
+                   **kwargs) -> dict[str, int]:
+    """Reuse the dataset if the database holds it (row counts match), else build it."""
+    ok, why = dataset_matches(database_url, scale, seed)
+    if ok:
+        info = dataset_info(database_url)
+        print(f"reusing the dataset in the database: {why}")
+        print_summary(info)
+        return info["counts"]
+    print(f"building the dataset ({why})")
+    return generate(database_url, scale, seed, reset=True, **kwargs)
+
+
+def _check_sample(database_url: str, ring, n: int = 2000) -> None:
+    """Re-validate a sample of generated values with the application's own functions."""
+    import psycopg
+
+    from clubplatform.crypto import blind_index, decrypt
+    from clubplatform.validators import validate_id_number, validate_mobile, validate_vin
+
+    with psycopg.connect(_conninfo(database_url)) as conn:
+        for (mobile,) in conn.execute("SELECT mobile FROM owners WHERE mobile IS NOT NULL "
+                                      "ORDER BY id LIMIT %s", (n,)):
+            validate_mobile(mobile)
+        for (vin,) in conn.execute("SELECT vin FROM vehicles ORDER BY id LIMIT %s", (n,)):
+            validate_vin(vin)
+        for enc, digest, birthday in conn.execute(
+                "SELECT id_number_enc, id_number_digest, birthday FROM owners "
+                "WHERE id_number_enc IS NOT NULL ORDER BY id LIMIT %s", (n,)):
+            id_number = validate_id_number(decrypt(enc, ring))
+            if blind_index(id_number, ring) != digest or id_number[6:14] != f"{birthday:%Y%m%d}":
+                raise AssertionError(f"ID number, digest and birthday disagree ({digest})")
+        bad = conn.execute(
+            "SELECT count(*) FROM service_visits s JOIN vehicles v ON v.chapter_id = s.chapter_id "
+            "AND v.id = s.vehicle_id WHERE s.visit_date < v.delivery_date").fetchone()[0]
+        if bad:
+            raise AssertionError(f"{bad} visits before their car's delivery")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="1 = national size (default); 0.01 for a quick run")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
+    parser.add_argument("--reset", action="store_true",
+                        help="drop the database's public schema first (it must be empty otherwise)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the dataset if the database holds it (same scale, seed, keys, "
+                             "indexes and row counts), else build it (with --reset)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="worker processes (default: the core count)")
+    parser.add_argument("--today", type=date.fromisoformat, default=None,
+                        help="the business date the data ends on (default: today)")
+    args = parser.parse_args(argv)
+    if not args.database_url.startswith("postgresql"):
+        sys.exit("datagen needs PostgreSQL (COPY): pass --database-url postgresql+psycopg://…")
+    if args.reuse:
+        ensure_dataset(args.database_url, args.scale, args.seed, jobs=args.jobs, today=args.today)
+    else:
+        generate(args.database_url, args.scale, args.seed, reset=args.reset, jobs=args.jobs,
+                 today=args.today)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

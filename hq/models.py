@@ -1,0 +1,9 @@
+"""Every model of the HQ wing, imported so that the metadata is complete."""
+
+from hq.members.models import (  # noqa: F401
+    Member,
+    MemberConsent,
+    MemberIdentity,
+    MemberStatusPeriod,
+    Transfer,
+)

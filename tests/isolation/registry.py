@@ -1,0 +1,96 @@
+"""What the isolation sweep knows about every route that takes an argument.
+
+``OBJECTS`` maps a URL argument name to a factory that creates an object of chapter
+A and returns the argument's value. Each capability adds its own objects here.
+``NOT_TENANT_OBJECTS`` lists (endpoint, reason) for routes whose arguments are not
+a chapter's object. A route with an argument in neither makes the sweep fail.
+"""
+
+from __future__ import annotations
+
+from clubplatform.auth import service as auth
+from clubplatform.extensions import db
+from clubplatform.jobs.models import JobRun
+
+
+def _token_of_manager_a(ctx):
+    token, _ = auth.create_token(ctx["manager_a"], "sweep", days=5)
+    db.session.commit()
+    return token.id
+
+
+def _job_of_chapter_a(ctx):
+    run = JobRun(id=f"sweep-c{ctx['a'].id}-1", name="org.import_dealers",
+                 chapter_id=ctx["a"].id, user_id=ctx["staff_a"].id, status="finished")
+    db.session.add(run)
+    db.session.commit()
+    return run.id
+
+
+OBJECTS = {
+    # chapter A's staff account
+    "user_id": lambda ctx: ctx["staff_a"].id,
+    # chapter A's own organisation records (HQ pages: chapter users get 403 for all)
+    "chapter_id": lambda ctx: ctx["a"].id,
+    "dealer_id": lambda ctx: ctx["a"].dealer_id,
+    "region_id": lambda ctx: ctx["a"].dealer.region_id,
+    # an API token of chapter A's manager
+    "token_id": _token_of_manager_a,
+    # a background job of chapter A
+    "job_id": _job_of_chapter_a,
+    # chapter A's owner, and a vehicle of another of its owners (chapter/owners)
+    "owner_id": lambda ctx: _owner_of_chapter_a(ctx),
+    "vehicle_id": lambda ctx: _vehicle_of_chapter_a(ctx),
+    # a pending application and a member of chapter A (chapter/recruitment, chapter/members)
+    "application_id": lambda ctx: _recruitment_factories().make_application(ctx["a"]).id,
+    "member_id": lambda ctx: _recruitment_factories().make_member_of(ctx["a"]).id,
+    # chapter A's member asked to move to a third chapter (hq/members transfers)
+    "transfer_id": lambda ctx: _transfer_of_chapter_a(ctx),
+    # a lead of chapter A referred by one of its members (chapter/referrals)
+    "lead_id": lambda ctx: _lead_of_chapter_a(ctx),
+    # an import file of chapter A waiting for its column mapping (chapter/owners imports)
+    "upload_id": lambda ctx: _staged_upload_of_chapter_a(ctx),
+}
+
+
+def _staged_upload_of_chapter_a(ctx):
+    from tests.chapter.imports.factories import make_staged_upload
+
+    return make_staged_upload(ctx["a"], ctx["staff_a"])
+
+
+def _lead_of_chapter_a(ctx):
+    from tests.chapter.referrals.factories import make_lead
+    from tests.factories import make_member
+
+    return make_lead(ctx["a"], referrer=make_member(ctx["a"], by=ctx["manager_a"])).id
+
+
+def _owner_of_chapter_a(ctx):
+    from tests.factories import make_owner
+
+    return make_owner(ctx["a"]).id
+
+
+def _vehicle_of_chapter_a(ctx):
+    from tests.chapter.owners.factories import make_vehicle
+
+    return make_vehicle(ctx["a"]).id
+
+
+def _transfer_of_chapter_a(ctx):
+    from tests.chapter.transfers.factories import transfer_of_chapter_a
+
+    return transfer_of_chapter_a(ctx)
+
+
+def _recruitment_factories():
+    from tests.chapter.recruitment import factories
+
+    return factories
+
+NOT_TENANT_OBJECTS = {
+    "static": "static files, the same for everyone",
+    "api_docs_assets": "Swagger UI's static files",
+    "main.set_language": "the argument is a language code",
+}

@@ -1,0 +1,169 @@
+"""Background jobs: tenant-bearing ids, scope, bookkeeping, worker, page, CLI, schedule."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from clubplatform import jobs
+from clubplatform.jobs.models import JobRun
+from tests.factories import make_chapter, make_region, make_user
+from tests.platform import jobs_for_tests
+
+
+def _work(app):
+    queue = jobs.get_queue(app)
+    if queue.is_async:
+        from rq import SimpleWorker
+
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def _reload(db, run_id) -> JobRun:
+    db.session.expire_all()
+    return db.session.get(JobRun, run_id)
+
+
+def test_job_id_carries_the_tenant():
+    assert jobs.make_job_id("care.list", 12, "2026-05-01") == "care_list-c12-2026-05-01"
+    assert jobs.make_job_id("org.import", None, "x").startswith("org_import-hq-")
+
+
+def test_chapter_job_runs_inside_its_chapters_scope(app, db):
+    chapter = make_chapter()
+    run = jobs.submit(jobs_for_tests.report_scope, name="test.scope", chapter_id=chapter.id)
+    _work(app)
+    run = _reload(db, run.id)
+    assert run.status == "finished"
+    assert run.result == {"scope": chapter.id, "chapter_id": chapter.id}
+
+
+def test_hq_job_runs_with_no_scope_even_when_started_from_a_chapter_request(app, db):
+    from clubplatform.tenancy import chapter_scope
+
+    chapter = make_chapter()
+    with chapter_scope(chapter.id):
+        run = jobs.submit(jobs_for_tests.report_scope, name="test.scope", chapter_id=None)
+    _work(app)
+    assert _reload(db, run.id).result["scope"] is None
+
+
+def test_submitting_the_same_key_twice_runs_once(app, db):
+    chapter = make_chapter()
+    first = jobs.submit(jobs_for_tests.report_scope, name="test.scope", chapter_id=chapter.id,
+                        key="2026-05-01")
+    second = jobs.submit(jobs_for_tests.report_scope, name="test.scope", chapter_id=chapter.id,
+                         key="2026-05-01")
+    _work(app)
+    assert first.id == second.id
+    assert db.session.execute(sa.select(sa.func.count()).select_from(JobRun)).scalar_one() == 1
+    assert _reload(db, first.id).attempts == 1
+
+
+def test_failed_job_is_marked_failed_with_its_reason(app, db):
+    run = jobs.submit(jobs_for_tests.always_fails, name="test.fail", chapter_id=None, retry=None)
+    _work(app)
+    run = _reload(db, run.id)
+    assert run.status == "failed" and "partner system is down" in run.message
+
+
+@pytest.mark.redis
+def test_failing_job_is_retried_before_it_is_marked_failed(app, db):
+    from rq import Retry
+
+    run = jobs.submit(jobs_for_tests.always_fails, name="test.fail", chapter_id=None,
+                      retry=Retry(max=2))
+    _work(app)
+    run = _reload(db, run.id)
+    assert run.attempts == 3 and run.status == "failed"
+
+
+@pytest.mark.redis
+def test_progress_is_kept_in_the_rq_job_meta(app, db):
+    from rq.job import Job
+
+    run = jobs.submit(jobs_for_tests.report_scope, name="test.scope", chapter_id=None)
+    assert _reload(db, run.id).status == "queued"
+    _work(app)
+    meta = Job.fetch(run.id, connection=jobs.redis_connection(app)).get_meta()
+    assert meta["progress"] == 100 and meta["total"] == 2
+
+
+@pytest.mark.redis
+def test_flask_jobs_worker_command_runs_a_queued_import(app, db):
+    """A real forking RQ worker process, started with the project's command."""
+    from clubplatform.org.jobs import import_dealers
+    from clubplatform.org.models import Dealer
+
+    make_region("BJ")
+    run = jobs.submit(import_dealers, name="org.import_dealers", chapter_id=None,
+                      input_file=("d.csv", "text/csv", "code,name,region\nBJ-77,测试,BJ\n".encode()))
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               REDIS_URL=app.config["REDIS_URL"], SECRET_KEY="worker-test",
+               FIELD_ENCRYPTION_KEY="worker-test", FIELD_INDEX_KEY="worker-test")
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _reload(db, run.id).status == "finished"
+    assert db.session.execute(sa.select(Dealer.code)).scalars().all() == ["BJ-77"]
+
+
+def test_jobs_page_shows_a_progress_bar_while_a_job_waits(client, db, login_as):
+    chapter = make_chapter()
+    staff = make_user("chapter_staff", chapter=chapter)
+    db.session.add(JobRun(id="x-c1-1", name="org.import_dealers", chapter_id=chapter.id,
+                          user_id=staff.id, status="queued"))
+    db.session.commit()
+    login_as(staff)
+    page = client.get("/jobs/x-c1-1").get_data(as_text=True)
+    assert "data-job-status-url" in page and "<progress" in page
+    status = client.get("/jobs/x-c1-1/status").get_json()
+    assert status["status"] == "queued" and status["progress"] == 0
+
+
+def test_chapter_staff_do_not_see_hq_jobs(client, db, login_as):
+    chapter = make_chapter()
+    db.session.add(JobRun(id="hq-job-1", name="org.import_dealers", chapter_id=None,
+                          status="finished"))
+    db.session.commit()
+    login_as(make_user("chapter_staff", chapter=chapter))
+    assert client.get("/jobs/hq-job-1").status_code == 404
+    assert "hq-job-1" not in client.get("/jobs/").get_data(as_text=True)
+
+
+def test_flask_jobs_run_starts_a_registered_job(app, db, runner):
+    from datetime import timedelta
+
+    from clubplatform.db import utcnow
+
+    db.session.add(JobRun(id="old-1", name="x", status="finished",
+                          created_at=utcnow() - timedelta(days=400)))
+    db.session.commit()
+    result = runner.invoke(args=["jobs", "run", "purge-job-runs"])
+    assert result.exit_code == 0, result.output
+    _work(app)
+    db.session.expire_all()
+    names = db.session.execute(sa.select(JobRun.name, JobRun.status)).all()
+    assert names == [("purge-job-runs", "finished")]
+
+
+def test_flask_jobs_run_refuses_an_unknown_job(runner, db):
+    result = runner.invoke(args=["jobs", "run", "no-such-job"])
+    assert result.exit_code != 0 and "unknown job" in result.output
+
+
+def test_schedule_registers_the_recurring_jobs_with_rq_cron():
+    import importlib
+
+    from rq import cron
+
+    cron._job_data_registry.clear()
+    importlib.reload(importlib.import_module("clubplatform.schedule"))
+    names = {d["name"] for d in cron._job_data_registry}
+    assert "purge-job-runs" in names
