@@ -7,3 +7,16 @@ from hq.members.models import (  # noqa: F401
     MemberStatusPeriod,
     Transfer,
 )
+from hq.points.models import (  # noqa: F401
+    Campaign,
+    ChapterStatement,
+    Partner,
+    PartnerStatement,
+    PartnerUser,
+    Perk,
+    PointEntry,
+    PointRule,
+    SettlementLine,
+    TierChange,
+    Voucher,
+)

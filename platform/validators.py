@@ -49,6 +49,20 @@ __all__ = [
 #: genders as stored (from the ID number's 17th digit, or as given)
 GENDERS = ("male", "female")
 
+#: service visit types (工单类型), in DOMAIN.md's order
+VISIT_TYPES = (
+    "first_service",      # 首保
+    "maintenance",        # 保养
+    "warranty",           # 索赔
+    "minor_repair",       # 小修
+    "major_repair",       # 大修
+    "insurance_repair",   # 保险维修
+    "body_paint",         # 钣喷
+    "accessories",        # 装饰
+    "insurance_renewal",  # 续保
+    "inspection",         # 代办年检
+)
+
 
 class InvalidValue(ValueError):
     """A value that fails validation.

@@ -10,23 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from clubplatform.db import CreatedAtMixin, UpdatedAtMixin, UTCDateTime, sql_in
 from clubplatform.extensions import db
 from clubplatform.tenancy import TenantScoped
-from clubplatform.validators import GENDERS
+from clubplatform.validators import GENDERS, VISIT_TYPES
 
 OWNER_KINDS = ("individual", "company")
-
-#: service visit types (工单类型), in DOMAIN.md's order
-VISIT_TYPES = (
-    "first_service",      # 首保
-    "maintenance",        # 保养
-    "warranty",           # 索赔
-    "minor_repair",       # 小修
-    "major_repair",       # 大修
-    "insurance_repair",   # 保险维修
-    "body_paint",         # 钣喷
-    "accessories",        # 装饰
-    "insurance_renewal",  # 续保
-    "inspection",         # 代办年检
-)
 
 
 class Owner(TenantScoped, CreatedAtMixin, UpdatedAtMixin, db.Model):

@@ -1,0 +1,1 @@
+"""Points: rules, ledger, tiers, partners and perks, settlement."""
