@@ -48,6 +48,9 @@ bench: install
 	$(PY) bench/login_throughput.py
 	$(PY) bench/import_owners.py
 	$(PY) bench/member_search.py
+	$(PY) bench/points_api.py
+	$(PY) bench/expiry.py
+	$(PY) bench/settlement.py
 
 ## worker / cron: production-style background processing (needs REDIS_URL)
 worker: install

@@ -209,6 +209,22 @@ COLUMNS: dict[str, tuple[str, ...]] = {
               "purchased_on", "assigned_to_id", "created_by_id", "reward_recorded_at",
               "created_at", "updated_at"),
     "lead_notes": ("id", "chapter_id", "lead_id", "author_id", "note", "grade", "created_at"),
+    "point_rules": ("id", "kind", "key", "value", "effective_from", "effective_to", "note",
+                    "created_by_id", "created_at"),
+    "partners": ("id", "code", "name", "category", "contact", "active", "created_at",
+                 "updated_at"),
+    "perks": ("id", "partner_id", "title", "description", "tiers", "points_cost", "valid_from",
+              "valid_to", "stock", "taken", "per_member_limit", "status", "created_at",
+              "updated_at"),
+    "point_campaigns": ("id", "name", "points_per_yuan", "visit_types", "starts_on", "ends_on",
+                        "active", "created_by_id", "chapter_id", "created_at"),
+    "point_entries": ("id", "member_id", "chapter_id", "kind", "reason", "points", "value_fen",
+                      "funder", "venue", "partner_id", "rule_id", "business_date", "expires_on",
+                      "idempotency_key", "source_ref", "note", "created_by_id", "created_at"),
+    "tier_changes": ("id", "member_id", "tier", "previous_tier", "effective_on",
+                     "qualifying_points", "created_at"),
+    "vouchers": ("id", "code", "perk_id", "partner_id", "member_id", "entry_id", "status",
+                 "valid_to", "used_at", "used_by_id", "created_at"),
 }
 
 
@@ -242,6 +258,8 @@ class Frame:
     dealer_ids: list = field(default_factory=list)
     chapters: list = field(default_factory=list)
     password_hash: str = ""
+    #: what a national group tells the chapter groups (e.g. rule ids)
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -256,6 +274,8 @@ class Group:
     tables: tuple
     fn: Callable
     national: bool = False
+    #: ``finish(conn)`` runs once after the load (keys and indexes built), autocommit
+    finish: Callable | None = None
 
 
 # ------------------------------------------------------------------------------ output
@@ -544,7 +564,7 @@ class Person:
     __slots__ = ("owner_id", "p", "kind", "name", "gender", "mobile", "id_enc", "id_digest",
                  "id_masked", "birthday", "email", "hobbies", "occupation", "address", "postal",
                  "work_address", "advisor_id", "is_vip", "customer_since", "vehicles", "spend12",
-                 "last_visit")
+                 "last_visit", "visits")
 
 
 def gen_owners(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
@@ -614,6 +634,7 @@ def gen_owners(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
         km_per_day = (8000 + random_() * 17000) / 365.0
         r = random_()
         o.vehicles = []
+        o.visits = visits = []  # (date, visit id, visit type, amount in fen), for the ledger
         o.spend12 = 0
         last_visit = None
         since = today
@@ -646,6 +667,7 @@ def gen_owners(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
                 day = _ISO.get(d) or iso(d)
                 visit_lines.append(f"{visit_id}\t{cid}\tRO{visit_id:012d}\t{vid}\t{owner_id}\t"
                                    f"{day}\t{vtype}\t{amount}\t{mileage}\t{day} 02:00:00+00")
+                visits.append((d, visit_id, vtype, amount))
                 visit_id += stride
                 if d > year_ago:
                     o.spend12 += amount
@@ -692,6 +714,8 @@ def gen_members(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
     staff = ch.staff_ids or (ch.manager_id,)
     others = [c for c in frame.chapters if c.id != ch.id]
     members = []
+    member_rows = state["deferred"].setdefault("members", {})
+    stories = state["member_story"] = {}  # mid -> (status since, transfer chapter, on)
     for o in state["persons"]:
         eligible = o.kind == "individual" and (o.mobile or o.id_digest)
         lower = max(ch.founded_on, o.customer_since)
@@ -763,11 +787,14 @@ def gen_members(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
         spend = o.spend12 // 100
         tier = ("diamond" if spend >= 15000 else "platinum" if spend >= 8000
                 else "gold" if spend >= 3000 else "silver")
-        row("members", (mid, chapter_now, f"M{mid:08d}", owner_now, o.name, o.gender, o.mobile,
-                        o.id_enc, o.id_digest, o.id_masked,
-                        iso(o.birthday) if o.birthday else None, o.email, o.hobbies,
-                        "zh_Hans_CN", iso(joined), source, status, iso(status_since), tier, 0,
-                        *consents, stamp(joined, 6), stamp(status_since, 6)))
+        # written when the chapter's groups are done (the points group sets the balance)
+        member_rows[mid] = [mid, chapter_now, f"M{mid:08d}", owner_now, o.name, o.gender,
+                            o.mobile, o.id_enc, o.id_digest, o.id_masked,
+                            iso(o.birthday) if o.birthday else None, o.email, o.hobbies,
+                            "zh_Hans_CN", iso(joined), source, status, iso(status_since), tier,
+                            0, *consents, stamp(joined, 6), stamp(status_since, 6)]
+        stories[mid] = (status_since, transfer[0].id if transfer else None,
+                        transfer[1] if transfer else None)
         if o.mobile:
             row("member_identities", ("mobile", blind_index(f"mobile:{o.mobile}", ring), mid,
                                       stamp(joined, 6)))
@@ -866,6 +893,321 @@ def gen_leads(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
                                grade, stamp(day, 3)))
 
 
+# ------------------------------------------------------------------------------ points
+
+#: HQ's rules from the programme's start (the first day of the window): (kind, key, value)
+POINT_RULES = (
+    *(("service_rate", t, 1) for t in ("first_service", *VISIT_TYPES)),  # points per CNY
+    ("attendance", "", 200), ("referral", "", 2000), ("birthday", "", 500), ("join", "", 1000),
+    ("expiry_months", "", 24), ("point_value", "", 100),  # fen per 100 points
+    ("tier_multiplier", "silver", 100), ("tier_multiplier", "gold", 120),
+    ("tier_multiplier", "platinum", 150), ("tier_multiplier", "diamond", 200),
+    # qualifying points over 12 months (the members group's tiers: spend 3,000/8,000/15,000 CNY)
+    ("tier_threshold", "silver", 0), ("tier_threshold", "gold", 3000),
+    ("tier_threshold", "platinum", 8000), ("tier_threshold", "diamond", 15000),
+)
+PARTNERS = (("PT-WASH", "洁途洗车", "洗车"), ("PT-FUEL", "中油优途加油", "加油"),
+            ("PT-INS", "安行车险", "保险"), ("PT-HOTEL", "锦程酒店", "酒店"),
+            ("PT-TRAVEL", "途远旅行", "旅行"), ("PT-CAFE", "慢时光咖啡", "餐饮"))
+#: (partner index, title, tiers allowed, points cost, limit per member)
+PERKS = ((0, "精致洗车一次", ("silver", "gold", "platinum", "diamond"), 1500, None),
+         (0, "内饰深度清洁", ("gold", "platinum", "diamond"), 6000, 4),
+         (1, "加油立减 50 元", ("silver", "gold", "platinum", "diamond"), 5000, 12),
+         (1, "加油立减 100 元", ("platinum", "diamond"), 9000, 6),
+         (2, "车险保费抵扣 200 元", ("gold", "platinum", "diamond"), 18000, 1),
+         (3, "酒店住一晚", ("platinum", "diamond"), 30000, 2),
+         (4, "周边自驾游套餐", ("diamond",), 50000, 1),
+         (5, "咖啡两杯", ("silver", "gold", "platinum", "diamond"), 800, None))
+CAMPAIGN_NAMES = ("保养季双倍积分", "夏季空调检测积分加赠", "冬季安全检查积分月", "店庆积分狂欢",
+                  "钣喷积分加倍")
+VOUCHER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+#: earn lots and debits per member; a kind's order within a day
+_JOIN, _BIRTHDAY, _ATTEND, _VISIT, _PERK, _MANUAL, _ADJUST = range(7)
+
+
+def month_end(ordinal: int, months: int = 0) -> int:
+    """The last day of the month ``months`` months after the month of ``ordinal``."""
+    d = date.fromordinal(ordinal)
+    index = d.year * 12 + d.month - 1 + months + 1
+    return date(index // 12, index % 12 + 1, 1).toordinal() - 1
+
+
+def points_window(frame: Frame) -> tuple[int, int]:
+    """(first day of the ledger, the last month end before today's month).
+
+    The ledger's expiries are written for every month end before the second date; the
+    expiry of that month end itself is left to the expiry job (``bench/expiry.py``).
+    """
+    return frame.start, date.fromordinal(frame.today).replace(day=1).toordinal() - 1
+
+
+def gen_points_setup(frame: Frame, out: Out, rng: random.Random) -> None:
+    """HQ's point rules, the partners and their perks (national)."""
+    start = frame.start
+    created = stamp(start - 10)
+    rules = {}
+    for rid, (kind, key, value) in enumerate(POINT_RULES, start=1):
+        out.row("point_rules", (rid, kind, key, value, iso(start), None, "积分计划上线", None,
+                                created))
+        rules[kind, key] = rid
+    for pid, (code, name, category) in enumerate(PARTNERS, start=1):
+        out.row("partners", (pid, code, name, category, f"400-{rng.randint(1000000, 9999999)}",
+                             True, created, created))
+    perks = []  # (id, partner id, tiers, cost, limit, valid_from, valid_to)
+    for kid, (p, title, tiers, cost, limit) in enumerate(PERKS, start=1):
+        valid_from = start + rng.randint(0, 200)
+        valid_to = frame.today + rng.randint(60, 400)
+        # taken: set after the load, from the vouchers (see points_finish)
+        out.row("perks", (kid, p + 1, title, f"{title}，凭券到店使用", json.dumps(list(tiers)),
+                          cost, iso(valid_from), iso(valid_to), None, 0, limit, "published",
+                          stamp(valid_from - 5), stamp(valid_from - 5)))
+        perks.append((kid, p + 1, frozenset(tiers), cost, limit, valid_from, valid_to))
+    frame.extra["points"] = {"rules": rules, "perks": perks}
+
+
+class _MemberLedger:
+    """One member's entries as they are generated: balance, FIFO expiry, chapter by date."""
+
+    __slots__ = ("mid", "m_index", "home", "moved_to", "moved_on", "last_end", "entries",
+                 "balance", "neg", "expired_pos", "seq", "lots", "lot_at", "value_rule")
+
+    def __init__(self, mid, m_index, home, moved_to, moved_on, last_end, entries,
+                 value_rule) -> None:
+        self.mid, self.m_index, self.home = mid, m_index, home
+        self.value_rule = value_rule
+        self.moved_to, self.moved_on, self.last_end = moved_to, moved_on, last_end
+        self.entries = entries
+        self.balance = self.neg = self.expired_pos = self.seq = 0
+        self.lots = []  # (expires on, points) of what was added, expires on never decreasing
+        self.lot_at = 0
+
+    def where(self, day: int) -> int:
+        """The member's chapter on ``day``."""
+        return self.moved_to if self.moved_to and day >= self.moved_on else self.home
+
+    def emit(self, day: int, order: int, values: tuple) -> None:
+        self.entries.append((day, order, self.m_index, self.seq, values))
+        self.seq += 1
+
+    def expire_before(self, day: int) -> None:
+        """Expire at each month end before ``day`` (and before the last one) what is due:
+        points added with ``expires_on`` up to it, less every debit so far, if positive."""
+        lots = self.lots
+        while (self.lot_at < len(lots) and lots[self.lot_at][0] < day
+               and lots[self.lot_at][0] < self.last_end):
+            end = lots[self.lot_at][0]
+            while self.lot_at < len(lots) and lots[self.lot_at][0] == end:
+                self.expired_pos += lots[self.lot_at][1]
+                self.lot_at += 1
+            amount = self.expired_pos + self.neg
+            if amount > 0:
+                self.neg -= amount
+                self.balance -= amount
+                day_iso = iso(end)
+                # as hq.points.expiry writes it (key, rule, source)
+                self.emit(end, 9, (self.mid, self.where(end), "expire", "expiry", -amount,
+                                   -amount, None, None, None, self.value_rule, day_iso, None,
+                                   f"expire:{self.mid}:{day_iso}", f"expiry:{day_iso}", None,
+                                   None,
+                                   f"{day_iso} 16:30:00+00"))
+
+    def earn(self, day, order, reason, points, funder, rule, key, ref, note=None, by=None,
+             kind="earn", at=None) -> None:
+        self.expire_before(day)
+        exp = month_end(day, 24)
+        self.lots.append((exp, points))
+        self.balance += points
+        self.emit(day, order, (self.mid, at or self.where(day), kind, reason, points, points,
+                               funder, None, None, rule, iso(day), iso(exp), key, ref, note, by,
+                               stamp(day, 2 + order)))
+
+    def debit(self, day, order, kind, reason, points, venue, partner, key, ref, note=None,
+              by=None, funder=None, at=None) -> None:
+        self.expire_before(day)
+        if points > self.balance:
+            raise AssertionError("a debit above the balance")
+        self.balance -= points
+        self.neg -= points
+        self.emit(day, order, (self.mid, at or self.where(day), kind, reason, -points, -points,
+                               funder, venue, partner, None, iso(day), None, key, ref, note, by,
+                               stamp(day, 2 + order)))
+
+
+def gen_points(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
+    """The points ledger of the chapter's members, their tiers' history, the chapter's
+    campaigns and the vouchers of the perks they took.
+
+    Per member, in date order: the join bonus (on joining, or on the programme's first day
+    for earlier members), service-visit earns (HQ-funded, 1 point per CNY times the tier
+    multiplier), campaign earns (chapter-funded), birthday gifts, redemptions at the dealer
+    (at a visit) and for partner perks (with a voucher), a few manual awards and
+    corrections, and at each month end before the last one the expiry of what was earned
+    24 months earlier, oldest first (``ledger.expiring_amount_sql``'s rule). Nothing
+    moves after a member left or was suspended, except expiry. The balance never goes
+    below zero; the members row gets the sum. Entries are written in date order, ids too.
+    """
+    rng, ids, out, frame = ctx.rng, ctx.ids, ctx.out, ctx.frame
+    random_, randint = rng.random, rng.randint
+    info = frame.extra["points"]
+    rules, perks = info["rules"], info["perks"]
+    start, last_end = points_window(frame)
+    today = frame.today
+    this_month = last_end + 1
+    mult = {key: v for kind, key, v in POINT_RULES if kind == "tier_multiplier"}
+    r_join, r_birthday, r_attend = rules["join", ""], rules["birthday", ""], rules["attendance", ""]
+    r_service = {t: rid for (k, t), rid in rules.items() if k == "service_rate"}
+    managers = {c.id: c.manager_id for c in frame.chapters}
+    cid = ch.id
+    row = out.row
+    # the chapter's own campaigns (chapter-funded bonus points on service spend)
+    campaigns = []  # (id, first day, last day, points per yuan, visit types or None)
+    for _ in range(randint(0, 3)):
+        first = randint(max(start, ch.founded_on), today - 20)
+        last = min(today, first + randint(14, 61))
+        types = None if random_() < 0.5 else ("maintenance",)
+        camp_id = ids("point_campaigns")
+        campaigns.append((camp_id, first, last, randint(1, 2), types))
+        row("point_campaigns", (camp_id, rng.choice(CAMPAIGN_NAMES), campaigns[-1][3],
+                                json.dumps(list(types or ())), iso(first), iso(last),
+                                last >= today, ch.manager_id, cid, stamp(first - 7)))
+    # the chapter's events (two a month or so): members who attend earn points
+    event_days = sorted(randint(max(start, ch.founded_on), today) for _ in range(72))
+    entries = []  # (day, order, member index, seq, values without id): sorted, then numbered
+    member_rows = state["deferred"]["members"]
+    stories = state["member_story"]
+    for m_index, (mid, o, joined, status) in enumerate(state["members"]):
+        values_row = member_rows[mid]
+        tier = values_row[18]
+        status_since, moved_to, moved_on = stories[mid]
+        stop = status_since if status in ("left", "suspended") else today + 1
+        first = max(joined, start)
+        if first >= stop:
+            continue
+        tier_from = None
+        if tier != "silver":  # reached at the first monthly recompute after joining
+            tier_from = min(month_end(first) + 1, this_month)
+            row("tier_changes", (ids("tier_changes"), mid, tier, "silver", iso(tier_from),
+                                 o.spend12 // 100, stamp(tier_from, 1)))
+        events = [(first, _JOIN, None)]
+        for d, visit_id, vtype, amount in o.visits:
+            if first <= d < stop and amount > 0:
+                events.append((d, _VISIT, (visit_id, vtype, amount)))
+        if o.birthday:
+            bd = date.fromordinal(o.birthday)
+            for year in range(date.fromordinal(first).year, date.fromordinal(today).year + 1):
+                try:
+                    day = bd.replace(year=year).toordinal()
+                except ValueError:
+                    day = date(year, 2, 28).toordinal()
+                if first < day < stop:
+                    events.append((day, _BIRTHDAY, year))
+        span = stop - first
+        r = random_()
+        for _ in range(0 if r < 0.45 else 1 if r < 0.75 else 2 if r < 0.92 else 4):
+            events.append((first + int(random_() * span), _PERK, None))
+        lo = bisect.bisect_left(event_days, first)
+        hi = bisect.bisect_left(event_days, stop)
+        r = random_()
+        k = min(hi - lo, 0 if r < 0.5 else 1 if r < 0.75 else 3 if r < 0.9 else 6)
+        for e in rng.sample(range(lo, hi), k) if k else ():
+            events.append((event_days[e], _ATTEND, e))
+        if random_() < 0.03:
+            events.append((first + int(random_() * span), _MANUAL, None))
+        if random_() < 0.015:
+            events.append((first + int(random_() * span), _ADJUST, None))
+        events.sort(key=lambda e: (e[0], e[1]))
+        led = _MemberLedger(mid, m_index, cid, moved_to, moved_on, last_end, entries,
+                            rules["point_value", ""])
+        earn, debit, where = led.earn, led.debit, led.where
+        perk_taken: Counter = Counter()
+        for day, order, data in events:
+            led.expire_before(day)
+            factor = mult[tier] if tier_from and day >= tier_from else 100
+            if order == _JOIN:
+                earn(day, order, "join", 1000, "hq", r_join, f"join:{mid}", f"member:{mid}")
+            elif order == _VISIT:
+                visit_id, vtype, amount = data
+                pts = amount // 100 * factor // 100
+                if pts > 0:
+                    earn(day, order, "service", pts, "hq", r_service[vtype],
+                         f"visit:{cid}:{visit_id}", f"visit:{visit_id}", at=cid)
+                for camp_id, c_first, c_last, per_yuan, types in campaigns:
+                    if c_first <= day <= c_last and (types is None or vtype in types):
+                        bonus = amount // 100 * per_yuan
+                        if bonus > 0:
+                            earn(day, order, "campaign", bonus, "chapter", None,
+                                 f"campaign:{camp_id}:visit:{visit_id}", f"campaign:{camp_id}",
+                                 at=cid)
+                if led.balance >= 1000 and random_() < 0.35:
+                    pts = min(led.balance, amount) * (3 + int(random_() * 8)) // 1000 * 100
+                    if pts > 0:
+                        debit(day, order, "redeem",
+                              "dealer_parts" if vtype == "accessories" else "dealer_service",
+                              pts, "dealer", None, f"redeem:visit:{cid}:{visit_id}",
+                              f"visit:{visit_id}", at=cid)
+            elif order == _ATTEND:
+                earn(day, order, "attendance", 200, "hq", r_attend,
+                     f"attendance:{mid}:event:{cid}:{data}", f"event:{cid}:{data}")
+            elif order == _BIRTHDAY:
+                earn(day, order, "birthday", 500, "hq", r_birthday, f"birthday:{mid}:{data}",
+                     f"birthday:{data}")
+            elif order == _PERK:
+                now_tier = tier if tier_from and day >= tier_from else "silver"
+                choices = [k for k in perks if now_tier in k[2] and k[3] <= led.balance
+                           and k[5] <= day <= k[6] and (k[4] is None or perk_taken[k[0]] < k[4])]
+                if choices:
+                    kid, partner, _t, cost, _l, _f, valid_to = rng.choice(choices)
+                    perk_taken[kid] += 1
+                    voucher = ids("vouchers")
+                    debit(day, order, "redeem", "perk", cost, "partner", partner,
+                          f"perk:{kid}:voucher:{voucher}", f"voucher:{voucher}")
+                    entry_ref = len(entries) - 1
+                    used = day + randint(0, 40)
+                    code = "".join(VOUCHER_ALPHABET[(rng.getrandbits(5))] for _ in range(16))
+                    state.setdefault("vouchers", []).append(
+                        (voucher, code, kid, partner, mid, entry_ref,
+                         "used" if used <= today else "issued", iso(min(valid_to, day + 90)),
+                         stamp(used, 5) if used <= today else None, None, stamp(day, 2 + order)))
+            elif order == _MANUAL:
+                pts = rng.choice((200, 500, 1000, 2000))
+                at = where(day)
+                earn(day, order, "manual", pts, "chapter", None, f"manual:{mid}:{led.seq}",
+                     None, rng.choice(("车友活动志愿者", "投诉补偿", "优秀车友评选")),
+                     managers[at], at=at)
+            elif order == _ADJUST:
+                at = where(day)
+                if led.balance >= 200 and random_() < 0.6:
+                    pts = min(led.balance, rng.choice((100, 200, 500)))
+                    debit(day, order, "adjust", "correction", pts, None, None,
+                          f"adjust:{mid}:{led.seq}", None, "重复积分更正", managers[at], "hq", at=at)
+                else:
+                    pts = rng.choice((100, 300, 500))
+                    earn(day, order, "correction", pts, "hq", None, f"adjust:{mid}:{led.seq}",
+                         None, "漏记积分补录", managers[at], kind="adjust", at=at)
+        led.expire_before(this_month)
+        values_row[19] = led.balance
+    # date order within the chapter: ids and rows follow it (a member's own order is kept)
+    order_of = sorted(range(len(entries)),
+                      key=lambda i: (entries[i][0], entries[i][2], entries[i][3]))
+    entry_id = {}
+    lines = out.buf["point_entries"]
+    for i in order_of:
+        eid = ids("point_entries")
+        entry_id[i] = eid
+        lines.append(f"{eid}\t" + "\t".join(["\\N" if v is None else str(v)
+                                             for v in entries[i][4]]))
+        if len(lines) >= out.BATCH:
+            out.flush("point_entries")
+    for v in state.pop("vouchers", ()):
+        row("vouchers", (*v[:5], entry_id[v[5]], *v[6:]))
+
+
+def points_finish(conn) -> None:
+    """After the load: each perk's ``taken`` is the number of its vouchers."""
+    conn.execute("UPDATE perks SET taken = v.n FROM (SELECT perk_id, count(*) AS n "
+                 "FROM vouchers GROUP BY perk_id) v WHERE v.perk_id = perks.id")
+
+
 #: the table groups, in order; later issues append theirs
 GROUPS: list[Group] = [
     Group("org", ("regions", "dealers", "chapters"), gen_org, national=True),
@@ -874,6 +1216,9 @@ GROUPS: list[Group] = [
     Group("members", ("members", "member_identities", "member_status_periods",
                       "member_consents", "applications", "transfers"), gen_members),
     Group("leads", ("leads", "lead_notes"), gen_leads),
+    Group("points_setup", ("point_rules", "partners", "perks"), gen_points_setup, national=True),
+    Group("points", ("point_campaigns", "point_entries", "tier_changes", "vouchers"), gen_points,
+          finish=points_finish),
 ]
 
 
@@ -888,7 +1233,7 @@ def _worker(args) -> tuple[Counter, dict, float, int]:
     seal, sealed = 0.0, 0
     try:
         for ch in frame.chapters[worker::jobs]:
-            state: dict = {}
+            state: dict = {"deferred": {}}
             for group in GROUPS:
                 if group.national:
                     continue
@@ -896,6 +1241,9 @@ def _worker(args) -> tuple[Counter, dict, float, int]:
                 t0 = time.perf_counter()
                 group.fn(ctx, ch, state)
                 seconds[group.name] += time.perf_counter() - t0
+            for table, rows in state["deferred"].items():  # rows a later group completed
+                for values in rows.values():
+                    out.row(table, values)
             seal += state.get("seal_seconds", 0.0)
             sealed += state.get("sealed", 0)
         t0 = time.perf_counter()
@@ -1092,7 +1440,8 @@ def generate(database_url: str, scale: float = 1.0, seed: int = DEFAULT_SEED, *,
         if group.national:
             group.fn(frame, out, random.Random(f"{seed}/{group.name}"))
     counts = Counter(out.close())
-    timings["national groups (org, staff)"] = time.perf_counter() - t0
+    timings["national groups (" + ", ".join(g.name for g in GROUPS if g.national) + ")"] = (
+        time.perf_counter() - t0)
     planned = sum(c.owners for c in frame.chapters)
     say(f"{len(frame.dealer_ids):,} dealers, {len(frame.chapters):,} chapters; owners per "
         f"chapter {min(c.owners for c in frame.chapters):,}..{max(c.owners for c in frame.chapters):,} "
@@ -1120,6 +1469,9 @@ def generate(database_url: str, scale: float = 1.0, seed: int = DEFAULT_SEED, *,
     build = _rebuild(database_url, catalog, counts, jobs)
     timings["keys, indexes, foreign keys"] = time.perf_counter() - t0
     with psycopg.connect(conninfo, autocommit=True) as conn:
+        for group in GROUPS:
+            if group.finish is not None:
+                group.finish(conn)
         for table in tables:
             if "id" in COLUMNS[table]:  # the sequences continue after the data
                 conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -1218,6 +1570,9 @@ def dataset_matches(database_url: str, scale: float, seed: int) -> tuple[bool, s
         expected = {str(ix.name) for t in _loaded_tables()
                     for ix in db.metadata.tables[t].indexes}
     counts = info.get("counts", {})
+    missing = [t for t in _loaded_tables() if t not in counts]
+    if missing:
+        return False, f"the dataset has no {', '.join(missing)} (made before that group)"
     with psycopg.connect(_conninfo(database_url)) as conn:
         present = {n for (n,) in conn.execute(
             "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
@@ -1231,6 +1586,11 @@ def dataset_matches(database_url: str, scale: float, seed: int) -> tuple[bool, s
                              (DEALER_PREFIX + "%",)).fetchone()[0]
             if n != counts.get(table):
                 return False, f"{table}: {n:,} rows, the dataset made {counts.get(table)}"
+        # the ledger of the dataset's chapters (the demo loader may add its own)
+        n = conn.execute(f"SELECT count(*) FROM point_entries WHERE chapter_id IN ({mine})",
+                         (DEALER_PREFIX + "%",)).fetchone()[0]
+        if n != counts.get("point_entries"):
+            return False, f"point_entries: {n:,} rows, the dataset made {counts['point_entries']}"
     return True, (f"scale {scale}, seed {seed}, made {info.get('today')} in "
                   f"{info.get('seconds')}s")
 
@@ -1272,6 +1632,20 @@ def _check_sample(database_url: str, ring, n: int = 2000) -> None:
             "AND v.id = s.vehicle_id WHERE s.visit_date < v.delivery_date").fetchone()[0]
         if bad:
             raise AssertionError(f"{bad} visits before their car's delivery")
+        # the ledger: each balance is the sum of the member's entries, never negative, and
+        # no member's running sum dips below zero (a sample of members, in id order)
+        bad = conn.execute(
+            "SELECT count(*) FROM members m LEFT JOIN (SELECT member_id, sum(points) AS s "
+            "FROM point_entries GROUP BY member_id) e ON e.member_id = m.id "
+            "WHERE m.points_balance <> coalesce(e.s, 0) OR m.points_balance < 0").fetchone()[0]
+        if bad:
+            raise AssertionError(f"{bad} members whose balance is not the sum of their entries")
+        bad = conn.execute(
+            "SELECT count(*) FROM (SELECT sum(points) OVER (PARTITION BY member_id ORDER BY id) "
+            "AS running FROM point_entries WHERE member_id % 50 = 7) r WHERE running < 0"
+        ).fetchone()[0]
+        if bad:
+            raise AssertionError(f"{bad} ledger entries after which a balance was negative")
 
 
 def main(argv: list[str] | None = None) -> int:

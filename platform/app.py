@@ -41,7 +41,7 @@ def create_app(config: object | None = None) -> Flask:
 
 
 def _register_wing_hooks(app: Flask) -> None:
-    """Wings' scope resolvers, demo loaders and runnable jobs (the kernel never imports wings)."""
+    """Wings' scope resolvers, demo loaders, jobs and landing pages (never importing wings)."""
     import chapter
     import hq
     from clubplatform.security import register_scope_resolver
@@ -51,6 +51,8 @@ def _register_wing_hooks(app: Flask) -> None:
             register_scope_resolver(app, role, resolver)
         app.extensions.setdefault("demo_loaders", []).extend(getattr(wing, "DEMO_LOADERS", ()))
         app.extensions.setdefault("clubplatform_jobs", {}).update(getattr(wing, "JOBS", {}))
+        app.extensions.setdefault("landing_endpoints", {}).update(
+            getattr(wing, "LANDING_ENDPOINTS", {}))
 
 
 def _migrations_dir():

@@ -49,6 +49,9 @@ def home_endpoint_for(user) -> str:
         return "chapter.home"
     if user.role == "member" and "portal.home" in current_app.view_functions:
         return "portal.home"
+    landing = current_app.extensions.get("landing_endpoints", {}).get(user.role)
+    if landing and landing in current_app.view_functions:
+        return landing
     return "auth.account"
 
 

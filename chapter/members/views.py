@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from chapter.members import service
 from chapter.members.forms import StatusChangeForm
+from chapter.points import views as points_views
 from chapter.recruitment.models import SOURCES
 from chapter.recruitment.service import SOURCE_LABELS
 from chapter.recruitment.views import owner_url
@@ -70,7 +71,8 @@ def _status_form(member, form=None):
 
 def _detail(member, form=None, status=200):
     return render_template("chapter/members/detail.html", detail=service.member_detail(member),
-                           member=member, form=_status_form(member, form)), status
+                           member=member, form=_status_form(member, form),
+                           **points_views.card_context(member)), status
 
 
 @bp.route("/<int:member_id>")

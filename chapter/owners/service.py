@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from chapter.owners.models import OWNER_KINDS, VISIT_TYPES, Owner, ServiceVisit, Vehicle
+from chapter.points import service as points
 from clubplatform import crypto, dates
 from clubplatform.audit import service as audit
 from clubplatform.auth.models import CHAPTER_MANAGER, CHAPTER_ROLES, HQ_ADMIN, User
@@ -664,6 +665,7 @@ def add_visit(vehicle: Vehicle, data: dict) -> ServiceVisit:
         vehicle.mileage_km = values["mileage_km"]
     _note_customer_since(vehicle.owner, values["visit_date"])
     db.session.flush()
+    points.award_visits(visit.chapter_id, [visit.id])  # a member's visit earns points
     return visit
 
 

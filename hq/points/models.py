@@ -55,6 +55,11 @@ ENTRY_REASONS = (
 )
 FUNDERS = ("hq", "chapter")
 VENUES = ("dealer", "partner")
+#: entries a chapter's monthly statement settles (redeemed at its dealer, chapter-funded)
+SETTLES_AT_CHAPTER = ("(kind = 'redeem' AND venue = 'dealer')"
+                      " OR (kind IN ('earn', 'adjust') AND funder = 'chapter')")
+#: entries a partner's statement settles (points spent on its perks)
+SETTLES_AT_PARTNER = "kind = 'redeem' AND venue = 'partner'"
 
 
 class PointRule(CreatedAtMixin, db.Model):
@@ -92,6 +97,13 @@ class PointEntry(CreatedAtMixin, db.Model):
     __table_args__ = (
         sa.Index("ix_point_entries_member", "member_id", "id"),
         sa.Index("ix_point_entries_chapter_date", "chapter_id", "business_date"),
+        # what a chapter's settlement reads: dealer redemptions and chapter-funded points
+        sa.Index("ix_point_entries_settle", "chapter_id", "business_date", "id",
+                 postgresql_where=sa.text(SETTLES_AT_CHAPTER),
+                 sqlite_where=sa.text(SETTLES_AT_CHAPTER)),
+        sa.Index("ix_point_entries_partner_settle", "partner_id", "business_date", "id",
+                 postgresql_where=sa.text(SETTLES_AT_PARTNER),
+                 sqlite_where=sa.text(SETTLES_AT_PARTNER)),
         sa.Index("ix_point_entries_expiry", "member_id", "expires_on",
                  postgresql_where=sa.text("expires_on IS NOT NULL"),
                  sqlite_where=sa.text("expires_on IS NOT NULL")),

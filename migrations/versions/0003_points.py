@@ -195,6 +195,8 @@ def upgrade():
         batch_op.create_index('ix_point_entries_chapter_date', ['chapter_id', 'business_date'], unique=False)
         batch_op.create_index('ix_point_entries_expiry', ['member_id', 'expires_on'], unique=False, postgresql_where=sa.text('expires_on IS NOT NULL'), sqlite_where=sa.text('expires_on IS NOT NULL'))
         batch_op.create_index('ix_point_entries_member', ['member_id', 'id'], unique=False)
+        batch_op.create_index('ix_point_entries_partner_settle', ['partner_id', 'business_date', 'id'], unique=False, postgresql_where=sa.text("kind = 'redeem' AND venue = 'partner'"), sqlite_where=sa.text("kind = 'redeem' AND venue = 'partner'"))
+        batch_op.create_index('ix_point_entries_settle', ['chapter_id', 'business_date', 'id'], unique=False, postgresql_where=sa.text("(kind = 'redeem' AND venue = 'dealer') OR (kind IN ('earn', 'adjust') AND funder = 'chapter')"), sqlite_where=sa.text("(kind = 'redeem' AND venue = 'dealer') OR (kind IN ('earn', 'adjust') AND funder = 'chapter')"))
 
     op.create_table('tier_changes',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -266,6 +268,8 @@ def downgrade():
     op.drop_table('settlement_lines')
     op.drop_table('tier_changes')
     with op.batch_alter_table('point_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_point_entries_partner_settle', postgresql_where=sa.text("kind = 'redeem' AND venue = 'partner'"), sqlite_where=sa.text("kind = 'redeem' AND venue = 'partner'"))
+        batch_op.drop_index('ix_point_entries_settle', postgresql_where=sa.text("(kind = 'redeem' AND venue = 'dealer') OR (kind IN ('earn', 'adjust') AND funder = 'chapter')"), sqlite_where=sa.text("(kind = 'redeem' AND venue = 'dealer') OR (kind IN ('earn', 'adjust') AND funder = 'chapter')"))
         batch_op.drop_index('ix_point_entries_member')
         batch_op.drop_index('ix_point_entries_expiry', postgresql_where=sa.text('expires_on IS NOT NULL'), sqlite_where=sa.text('expires_on IS NOT NULL'))
         batch_op.drop_index('ix_point_entries_chapter_date')

@@ -50,7 +50,23 @@ OBJECTS = {
     "lead_id": lambda ctx: _lead_of_chapter_a(ctx),
     # an import file of chapter A waiting for its column mapping (chapter/owners imports)
     "upload_id": lambda ctx: _staged_upload_of_chapter_a(ctx),
+    # chapter A's statement of a month, and a partner's (hq/settlement)
+    "statement_id": lambda ctx: _statement_of_chapter_a(ctx),
+    "partner_statement_id": lambda ctx: _partner_statement(ctx),
+    # a partner, its published perk and a voucher chapter A's member took (hq/perks;
+    # HQ, partner and portal routes: chapter users get 403 for all)
+    "partner_id": lambda ctx: _perk_objects(ctx)["partner_id"],
+    "perk_id": lambda ctx: _perk_objects(ctx)["perk_id"],
+    "code": lambda ctx: _perk_objects(ctx)["code"],
+    # a points campaign of chapter A (chapter/points)
+    "campaign_id": lambda ctx: _campaign_of_chapter_a(ctx),
 }
+
+
+def _campaign_of_chapter_a(ctx):
+    from tests.chapter.points.factories import make_campaign
+
+    return make_campaign(ctx["a"]).id
 
 
 def _staged_upload_of_chapter_a(ctx):
@@ -93,4 +109,52 @@ NOT_TENANT_OBJECTS = {
     "static": "static files, the same for everyone",
     "api_docs_assets": "Swagger UI's static files",
     "main.set_language": "the argument is a language code",
+    "hq.points.rule_history": "the argument is a kind of HQ points rule, the same for every chapter",
 }
+
+
+def _statement_of_chapter_a(ctx):
+    from datetime import date
+
+    from hq.points.models import ChapterStatement
+
+    st = ChapterStatement(chapter_id=ctx["a"].id, month=date(2025, 3, 1))
+    with _unscoped("sweep"):
+        db.session.add(st)
+        db.session.commit()
+    return st.id
+
+
+def _partner_statement(ctx):
+    from datetime import date
+
+    from hq.points.models import PartnerStatement
+    from tests.hq.settlement.factories import make_partner
+
+    st = PartnerStatement(partner_id=make_partner().id, month=date(2025, 3, 1))
+    db.session.add(st)
+    db.session.commit()
+    return st.id
+
+
+def _unscoped(reason):
+    from clubplatform.tenancy import unscoped
+
+    return unscoped(reason)
+
+
+def _perk_objects(ctx):
+    """A partner, a perk and a voucher of chapter A's member, made once per sweep."""
+    if "_perks" not in ctx:
+        from hq.perks import service
+        from tests.factories import make_member
+        from tests.hq.perks.factories import load_member, make_partner, make_perk
+
+        partner = make_partner()
+        perk = make_perk(partner, points_cost=0)
+        member_id = make_member(ctx["a"], by=ctx["manager_a"]).id
+        with _unscoped("sweep"):
+            code = service.take_perk(load_member(member_id), perk.id).voucher.code
+            db.session.commit()
+        ctx["_perks"] = {"partner_id": partner.id, "perk_id": perk.id, "code": code}
+    return ctx["_perks"]

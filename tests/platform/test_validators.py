@@ -30,7 +30,7 @@ from clubplatform.validators import (
     wtforms_validator,
 )
 
-quick = settings(max_examples=150, deadline=None)
+quick = settings(max_examples=150, deadline=None, database=None)
 
 rngs = st.integers(min_value=0, max_value=2**32 - 1).map(random.Random)
 birthdays = st.dates(min_value=date(1900, 1, 1), max_value=date(2024, 12, 31))

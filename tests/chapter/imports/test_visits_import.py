@@ -109,3 +109,36 @@ def test_visits_raise_the_odometer_and_date_the_customer(db, run_import):
                kind="visits")
     assert _one(chapter, Vehicle).mileage_km == 30000
     assert _one(chapter, Owner).customer_since == date(2019, 1, 10)
+
+
+def test_each_batch_of_new_visits_is_announced_with_their_ids(db, run_import, monkeypatch):
+    from chapter.owners import importer
+
+    chapter, vin = _chapter_with_car(run_import)
+    heard = []
+    monkeypatch.setattr(importer, "after_visit_batch", [lambda cid, ids: heard.append((cid, ids))])
+    content = visits_csv([visit_row(vin) for _ in range(3)])
+    run_import(chapter, content, kind="visits", batch_size=2)
+    ids = [v.id for v in _visits(chapter)]
+    assert heard == [(chapter.id, ids[:2]), (chapter.id, ids[2:])]
+    run_import(chapter, content, kind="visits", batch_size=2)
+    assert len(heard) == 2  # the same file again creates no visit, so announces none
+
+
+def test_imported_visits_of_a_member_earn_points_once(db, run_import):
+    from clubplatform import dates
+    from clubplatform.tenancy import unscoped
+    from hq.points import ledger
+    from tests.factories import make_member
+    from tests.hq.points.factories import make_rule
+
+    make_rule("service_rate", 2, key="maintenance")
+    chapter, vin = _chapter_with_car(run_import)
+    owner = _one(chapter, Owner)
+    member = make_member(chapter, owner)
+    today = dates.today().isoformat()
+    visits = visits_csv([visit_row(vin, visit_date=today, amount="680.00")])
+    run_import(chapter, visits, kind="visits")
+    run_import(chapter, visits, kind="visits")  # the same file again earns nothing more
+    with unscoped("test"):
+        assert ledger.balance(member.id) == 1360
