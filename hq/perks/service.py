@@ -31,6 +31,7 @@ from clubplatform.db import utcnow
 from clubplatform.errors import Conflict, NotFound, ValidationFailed, field_error
 from clubplatform.extensions import db
 from clubplatform.tenancy import unscoped
+from hq.members import service as members_service
 from hq.members.models import ACTIVE, TIERS, Member
 from hq.perks import codes
 from hq.points import ledger
@@ -540,11 +541,8 @@ def qr_svg(code: str) -> str:
 # --- partners: checking and using vouchers ----------------------------------------------
 
 def mask_name(name: str | None) -> str:
-    """``陈思远`` → ``陈**``; ``Li Wei`` → ``L*****``: enough to ask, not to identify."""
-    name = (name or "").strip()
-    if not name:
-        return "—"
-    return name[0] + "*" * max(len(name) - 1, 1)
+    """``陈思远`` → ``陈**`` (the members' masking), ``—`` when there is no name."""
+    return members_service.mask_name((name or "").strip()) or "—"
 
 
 def _holders(member_ids) -> dict[int, str]:
