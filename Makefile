@@ -7,7 +7,7 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 STAMP  := $(VENV)/.installed
 TRANSLATIONS := platform/translations
 
-.PHONY: demo test lint bench worker cron babel babel-extract compile-translations serve smoke clean
+.PHONY: demo test lint bench worker cron babel babel-extract compile-translations serve smoke clean prod load drills
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11+ is needed (set PYTHON=...)"; exit 1; }
@@ -51,6 +51,30 @@ bench: install
 	$(PY) bench/points_api.py
 	$(PY) bench/expiry.py
 	$(PY) bench/settlement.py
+	$(PY) bench/regional_rates.py
+	$(PY) bench/churn.py
+	$(PY) bench/care_list.py
+	$(PY) bench/rsvp_burst.py
+
+## prod: as in production on one machine (needs DATABASE_URL=postgresql+psycopg://… and
+## REDIS_URL): schema upgrade, then gunicorn + two RQ workers + the one `rq cron` (Procfile)
+## under honcho; JSON logs on stdout, metrics on http://$$BIND/metrics (loopback)
+METRICS_DIR ?= /tmp/clubplatform-metrics
+prod: install
+	@case "$$DATABASE_URL" in postgresql*) ;; *) echo "make prod needs DATABASE_URL=postgresql+psycopg://…"; exit 1;; esac
+	@test -n "$$REDIS_URL" || { echo "make prod needs REDIS_URL=redis://…"; exit 1; }
+	$(FLASK) db upgrade
+	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) \
+	  BIND="$${BIND:-127.0.0.1:8000}" $(PY) deploy/procman.py start -f Procfile
+
+## load: the mixed-workload load test against a running `make prod` (bench/load.py)
+load: install
+	$(PY) bench/load.py
+
+## drills: the fault drills (kill workers mid-job, restart Redis/PostgreSQL, login abuse)
+drills: install
+	$(PY) bench/drills.py all
 
 ## worker / cron: production-style background processing (needs REDIS_URL)
 worker: install

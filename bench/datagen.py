@@ -176,6 +176,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "regions": ("id", "code", "name_zh", "name_en", "created_at"),
     "dealers": ("id", "code", "name", "region_id", "city", "full_after_sales_since",
                 "full_after_sales_until", "closed_on", "created_at"),
+    "dealer_after_sales_periods": ("id", "dealer_id", "valid_from", "valid_to", "created_at"),
     "chapters": ("id", "dealer_id", "name", "founded_on", "closed_on", "created_at"),
     "users": ("id", "username", "display_name", "email", "password_hash", "role", "chapter_id",
               "locale", "is_active_user", "session_version", "failed_logins", "created_at"),
@@ -276,6 +277,9 @@ class Group:
     national: bool = False
     #: ``finish(conn)`` runs once after the load (keys and indexes built), autocommit
     finish: Callable | None = None
+    #: ``topup(conn) -> {table: rows}`` fills the group's tables from the rows already
+    #: loaded, so that a dataset made before the group was added is reused (not rebuilt)
+    topup: Callable | None = None
 
 
 # ------------------------------------------------------------------------------ output
@@ -1208,6 +1212,51 @@ def points_finish(conn) -> None:
                  "FROM vouchers GROUP BY perk_id) v WHERE v.perk_id = perks.id")
 
 
+# ------------------------------------------------------------------------------ analytics
+
+class _Capture:
+    """An ``Out`` stand-in that keeps the rows of some tables (to replay a group)."""
+
+    def __init__(self, tables) -> None:
+        self.rows = {t: [] for t in tables}
+
+    def row(self, table: str, values: tuple) -> None:
+        if table in self.rows:
+            self.rows[table].append(values)
+
+
+def gen_dealer_history(frame: Frame, out: Out, rng: random.Random) -> None:
+    """Each dealer's periods with full after-sales function (``dealer_after_sales_periods``),
+    as the org service keeps them: the dealer's period, its last day + 1 as the end.
+
+    The ``org`` group's dealers are replayed from its own random stream (same seed, same
+    rows), so the ``org`` group itself stays as it was.
+    """
+    capture = _Capture(("dealers",))
+    gen_org(dataclasses.replace(frame, dealer_ids=[], chapters=[], extra={}), capture,
+            random.Random(f"{frame.seed}/org"))
+    pid = 0
+    for d, _code, _name, _region, _city, since, until, _closed, created in capture.rows["dealers"]:
+        if since is None:
+            continue
+        pid += 1
+        end = iso(date.fromisoformat(until).toordinal() + 1) if until else None
+        out.row("dealer_after_sales_periods", (pid, d, since, end, created))
+
+
+def dealer_history_topup(conn) -> dict[str, int]:
+    """The same rows from the loaded dealers (a dataset made before this group)."""
+    n = conn.execute(
+        "INSERT INTO dealer_after_sales_periods (dealer_id, valid_from, valid_to, created_at) "
+        "SELECT d.id, d.full_after_sales_since, d.full_after_sales_until + 1, d.created_at "
+        "FROM dealers d WHERE d.full_after_sales_since IS NOT NULL AND NOT EXISTS ("
+        "SELECT 1 FROM dealer_after_sales_periods p WHERE p.dealer_id = d.id)").rowcount
+    conn.execute("SELECT setval(pg_get_serial_sequence('dealer_after_sales_periods', 'id'), "
+                 "(SELECT coalesce(max(id), 0) + 1 FROM dealer_after_sales_periods), false)")
+    conn.execute("VACUUM (ANALYZE) dealer_after_sales_periods")
+    return {"dealer_after_sales_periods": n}
+
+
 #: the table groups, in order; later issues append theirs
 GROUPS: list[Group] = [
     Group("org", ("regions", "dealers", "chapters"), gen_org, national=True),
@@ -1219,6 +1268,8 @@ GROUPS: list[Group] = [
     Group("points_setup", ("point_rules", "partners", "perks"), gen_points_setup, national=True),
     Group("points", ("point_campaigns", "point_entries", "tier_changes", "vouchers"), gen_points,
           finish=points_finish),
+    Group("dealer_history", ("dealer_after_sales_periods",), gen_dealer_history, national=True,
+          topup=dealer_history_topup),
 ]
 
 
@@ -1567,10 +1618,11 @@ def dataset_matches(database_url: str, scale: float, seed: int) -> tuple[bool, s
 
         if info.get("key_check") != _key_check(keyring()):
             return False, "dataset was sealed with other keys (INSTANCE_DIR differs)"
-        expected = {str(ix.name) for t in _loaded_tables()
+        expected = {str(ix.name) for t in _loaded_tables() if t in info.get("counts", {})
                     for ix in db.metadata.tables[t].indexes}
     counts = info.get("counts", {})
-    missing = [t for t in _loaded_tables() if t not in counts]
+    toppable = {t for g in GROUPS if g.topup is not None for t in g.tables}
+    missing = [t for t in _loaded_tables() if t not in counts and t not in toppable]
     if missing:
         return False, f"the dataset has no {', '.join(missing)} (made before that group)"
     with psycopg.connect(_conninfo(database_url)) as conn:
@@ -1600,12 +1652,38 @@ def ensure_dataset(database_url: str, scale: float = 1.0, seed: int = DEFAULT_SE
     """Reuse the dataset if the database holds it (row counts match), else build it."""
     ok, why = dataset_matches(database_url, scale, seed)
     if ok:
+        _topup(database_url)
         info = dataset_info(database_url)
         print(f"reusing the dataset in the database: {why}")
         print_summary(info)
         return info["counts"]
     print(f"building the dataset ({why})")
     return generate(database_url, scale, seed, reset=True, **kwargs)
+
+
+def _topup(database_url: str) -> None:
+    """Fill the tables of groups added after the dataset was made (those with a topup)."""
+    import psycopg
+
+    info = dataset_info(database_url) or {}
+    counts = dict(info.get("counts", {}))
+    todo = [g for g in GROUPS if g.topup is not None and any(t not in counts for t in g.tables)]
+    if not todo:
+        return
+    with psycopg.connect(_conninfo(database_url), autocommit=True) as conn:
+        for group in todo:
+            absent = [t for t in group.tables if conn.execute(
+                "SELECT to_regclass(%s)", (f"public.{t}",)).fetchone()[0] is None]
+            if absent:
+                print(f"the database has no {', '.join(absent)} (its schema predates them): "
+                      f"rebuild the dataset (--reset) for the {group.name} group")
+                continue
+            added = group.topup(conn)
+            counts.update(added)
+            print(f"topped up the dataset with the {group.name} group: "
+                  + ", ".join(f"{t} {n:,}" for t, n in added.items()))
+        info["counts"] = counts
+        _mark(conn, info)
 
 
 def _check_sample(database_url: str, ring, n: int = 2000) -> None:

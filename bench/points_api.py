@@ -3,7 +3,7 @@
 On the dataset (``bench/datagen.py``, built at ``--scale`` if the database does not hold
 it: ~2,000,000 owners, ~1,200,000 members, ~10,000,000 ledger entries at full scale) it
 starts ``gunicorn -w BENCH_GUNICORN_WORKERS wsgi:app`` on a free loopback port (as
-``login_throughput.py`` does, whose server helpers it reuses), gives the manager of the
+``login_throughput.py`` does: both use ``gunicorn_driver.py``), gives the manager of the
 chapter with the most active members an API token (``Authorization: Bearer``), then for
 ``BENCH_SECONDS`` each, from ``BENCH_CONCURRENCY`` client threads:
 
@@ -22,30 +22,24 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
 import re
-import statistics
 import sys
 import threading
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datagen  # noqa: E402
-import login_throughput as lt  # noqa: E402
-
-REQUEST_TIMEOUT = 10.0
+import gunicorn_driver as gd  # noqa: E402
 
 
 def request(port: int, method: str, path: str, token: str,
             body: dict | None = None) -> tuple[int, bytes]:
     """One request on a new connection (gunicorn's sync workers close after each)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=gd.REQUEST_TIMEOUT)
     try:
-        headers = {"User-Agent": lt.USER_AGENT, "Accept": "application/json"}
+        headers = {"User-Agent": gd.USER_AGENT, "Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         data = None
@@ -57,54 +51,6 @@ def request(port: int, method: str, path: str, token: str,
         return resp.status, resp.read()
     finally:
         conn.close()
-
-
-def hammer(duration: float, concurrency: int, call) -> dict:
-    """Run ``call() -> error or None`` from ``concurrency`` threads for ``duration`` seconds."""
-    stop_at = time.monotonic() + duration
-    lock = threading.Lock()
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
-
-    def loop() -> None:
-        mine: list[float] = []
-        bad: dict[str, int] = {}
-        while time.monotonic() < stop_at:
-            t0 = time.perf_counter()
-            try:
-                why = call()
-            except OSError as exc:
-                why = type(exc).__name__
-            elapsed = time.perf_counter() - t0
-            if why is None:
-                mine.append(elapsed)
-            else:
-                bad[why] = bad.get(why, 0) + 1
-        with lock:
-            latencies.extend(mine)
-            for k, v in bad.items():
-                errors[k] = errors.get(k, 0) + v
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [pool.submit(loop) for _ in range(concurrency)]
-        for f in futures:
-            f.result(timeout=duration + REQUEST_TIMEOUT + 5)
-    wall = time.monotonic() - started
-    return {"ok": len(latencies), "errors": errors, "wall": wall, "lat": latencies}
-
-
-def report(label: str, r: dict) -> None:
-    lat = sorted(r["lat"])
-    n_err = sum(r["errors"].values())
-    if len(lat) >= 2:
-        qs = statistics.quantiles(lat, n=100)
-        p50, p95 = qs[49] * 1e3, qs[94] * 1e3
-    else:
-        p50 = p95 = float("nan")
-    errs = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
-    print(f"{label:<44} {r['ok'] / r['wall']:8.1f} req/s   p50 {p50:7.2f} ms   "
-          f"p95 {p95:7.2f} ms   ok {r['ok']}   errors {n_err} ({errs})")
 
 
 def find_paths(port: int) -> tuple[str, str]:
@@ -178,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=datagen.DEFAULT_SEED)
     args = parser.parse_args(argv)
-    lt.OUT.mkdir(parents=True, exist_ok=True)
-    env = lt.bench_env()  # DATABASE_URL or the bench database; the bench's instance folder
+    env = gd.bench_env()  # DATABASE_URL or the bench database; the bench's instance folder
     url = env["DATABASE_URL"]
     if not url.startswith("postgresql"):
         sys.exit("the points API bench needs PostgreSQL (set DATABASE_URL)")
@@ -194,13 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     cid, uid, username, member_ids = pick_chapter(url)
     token_id, token = make_token(url, uid)
     run = f"bench-api-{uuid.uuid4().hex[:12]}"
-    cores = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     print(f"dataset: {owners:,} owners, {members:,} members (the goal was stated for "
           f"2,000,000 members: this dataset has {members:,}), {entries:,} ledger entries")
     print(f"chapter {cid}: {len(member_ids):,} active members; API token of {username}")
-    print(f"machine: {cores} cores ({usable} usable); gunicorn {lt.WORKERS} sync workers; "
-          f"{lt.CONCURRENCY} client threads on the same machine; {lt.DURATION:.0f}s per endpoint")
+    print(gd.machine_line())
     counter = iter(range(10**9))
     awarded: dict[int, int] = {}
     lock = threading.Lock()
@@ -224,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         return None
 
     try:
-        server = lt.Server(env)
+        server = gd.Server(env)
         try:
             balance_path, earn_path = find_paths(server.port)
             mid = member_ids[0]
@@ -232,9 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             if status != 200:
                 sys.exit(f"GET {balance_path.format(mid)} answered {status}: {body[:300]!r}")
             print(f"GET {balance_path.format(mid)} -> {body[:200].decode(errors='replace')}")
-            results = {f"GET  {balance_path.format('<id>')}": hammer(lt.DURATION, lt.CONCURRENCY,
-                                                                    read_balance),
-                       f"POST {earn_path.format('<id>')}": hammer(lt.DURATION, lt.CONCURRENCY, earn)}
+            results = {f"GET  {balance_path.format('<id>')}": gd.hammer(read_balance),
+                       f"POST {earn_path.format('<id>')}": gd.hammer(earn)}
             # a retried key: the second request writes nothing
             key = f"{run}-retry"
             codes = [request(server.port, "POST", earn_path.format(mid), token,
@@ -245,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.stop()
         for label, r in results.items():
-            report(label, r)
+            gd.report(label, r, width=44)
         # what the awards wrote: one entry each, balances moved by as much
         with psycopg.connect(datagen._conninfo(url)) as conn:
             n, pts = conn.execute(

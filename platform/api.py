@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -57,8 +58,22 @@ def _flatten(messages) -> dict:
     return messages if isinstance(messages, dict) else {"_schema": messages}
 
 
+class ErrorDetailSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    fields = ma.fields.Dict(keys=ma.fields.String(), required=True)
+
+
+class ErrorBodySchema(ma.Schema):
+    """The documented error answer: what :func:`error_body` writes (checked by API fuzzing)."""
+
+    error = ma.fields.Nested(ErrorDetailSchema, required=True)
+
+
 class Api(_Api):
     """flask-smorest Api emitting ``{"error": {"code", "message", "fields"}}``."""
+
+    ERROR_SCHEMA = ErrorBodySchema
 
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500
@@ -108,6 +123,10 @@ def _require_auth():
         csrf.protect()
 
 
+#: beyond this many rows a page is empty without asking the database
+MAX_OFFSET = 2**31 - 1
+
+
 class CursorPage(Page):
     """Pagination over a SQLAlchemy select: counts in SQL, fetches one page."""
 
@@ -125,11 +144,12 @@ class CursorPage(Page):
     def items(self):
         from clubplatform.extensions import db
 
+        first = self.page_params.first_item
+        if first > MAX_OFFSET:  # far past the last row: no SQL (a huge OFFSET overflows)
+            return []
         return list(
             db.session.execute(
-                self.collection.limit(self.page_params.page_size).offset(
-                    self.page_params.first_item
-                )
+                self.collection.limit(self.page_params.page_size).offset(first)
             ).scalars()
         )
 

@@ -49,9 +49,25 @@ class Config:
         self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
         self.MAIL_USE_TLS = env.get("MAIL_USE_TLS", "0") == "1"
         self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "club@localhost")
+        #: SMS provider's JSON API (clubplatform.messaging.senders.send_sms)
+        self.SMS_GATEWAY_URL = env.get("SMS_GATEWAY_URL") or None
+        self.SMS_GATEWAY_KEY = env.get("SMS_GATEWAY_KEY") or None
+        #: no SMS/e-mail between these Asia/Shanghai hours ("21-9"; "0-0" = none)
+        self.MESSAGING_QUIET_HOURS = env.get("MESSAGING_QUIET_HOURS", "21-9")
+        #: PostgreSQL work_mem for the month-end figures' transaction (clubplatform.analytics)
+        self.ANALYTICS_WORK_MEM = env.get("ANALYTICS_WORK_MEM", "64MB")
         self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "1") == "1"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.JOB_REPORT_DIR = str(INSTANCE_DIR / "job_reports")
+        # production run (docs/scaling.md): read replica for reports, logs, metrics
+        self.DATABASE_REPLICA_URL = env.get("DATABASE_REPLICA_URL") or None
+        self.LOG_FORMAT = env.get("LOG_FORMAT", "json")
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        if self.DATABASE_REPLICA_URL:
+            self.SQLALCHEMY_BINDS = {
+                "replica": {"url": self.DATABASE_REPLICA_URL,
+                            **_engine_options(self.DATABASE_REPLICA_URL)}}
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SESSION_COOKIE_HTTPONLY = True
@@ -68,6 +84,9 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15
     RATELIMIT_HEADERS_ENABLED = True
+    #: Redis down: count in this process's memory meanwhile instead of answering 500
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     API_TITLE = "Car Club Platform API"
     API_VERSION = "v1"
@@ -93,7 +112,8 @@ class TestConfig(Config):
     # cheap hashing keeps the suite fast; production uses the defaults
     ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
-    def __init__(self, database_url: str | None = None, redis_url: str | None = None) -> None:
+    def __init__(self, database_url: str | None = None, redis_url: str | None = None,
+                 replica_url: str | None = None) -> None:
         super().__init__()
         self.SECRET_KEY = "test-secret-key"
         self.FIELD_ENCRYPTION_KEY = "test-field-key"
@@ -105,6 +125,10 @@ class TestConfig(Config):
             self.SQLALCHEMY_ENGINE_OPTIONS = _engine_options(database_url)
         self.REDIS_URL = redis_url
         self.RATELIMIT_STORAGE_URI = redis_url or "memory://"
+        self.LOG_FORMAT = "text"
+        self.DATABASE_REPLICA_URL = replica_url
+        self.SQLALCHEMY_BINDS = (
+            {"replica": {"url": replica_url, **_engine_options(replica_url)}} if replica_url else {})
 
 
 def _engine_options(url: str) -> dict:

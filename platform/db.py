@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as _FsaSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from werkzeug.routing import IntegerConverter
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -14,6 +19,23 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: the largest row id a URL may name: the range of an INTEGER key (BIGINT keys start
+#: at 1 as well and are far below it at national scale); a larger number is not found
+ROW_ID_MAX = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in every URL: 0 … :data:`ROW_ID_MAX`, anything else answers 404.
+
+    A number beyond a key's range would otherwise reach the database (PostgreSQL casts
+    the parameter to the column's type and fails, SQLite overflows) and answer 500.
+    """
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002  (werkzeug's argument name)
+        kwargs.setdefault("max", ROW_ID_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 class Base(DeclarativeBase):
@@ -76,3 +98,41 @@ class UpdatedAtMixin:
 def sql_in(column: str, values: tuple[str, ...]) -> str:
     """SQL text ``column IN ('a', 'b')`` for CHECK constraints over a fixed set of codes."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+# ------------------------------------------------------------------ read-replica routing
+# With DATABASE_REPLICA_URL set (the "replica" bind), reads inside ``read_replica()`` go to
+# the PostgreSQL streaming replica; everything else, and every write, goes to the primary.
+_use_replica: ContextVar[bool] = ContextVar("use_read_replica", default=False)
+
+
+@contextlib.contextmanager
+def read_replica() -> Iterator[None]:
+    """Send the enclosed reads to the read replica (a no-op when none is configured).
+
+    Use it for dashboards and reports that may lag the primary by a moment, as a
+    ``with read_replica():`` block or as a decorator ``@read_replica()``. A write inside
+    still goes to the primary (flushes and INSERT/UPDATE/DELETE statements are never
+    routed); raw SQL that writes is refused by the replica, so it fails loudly.
+    """
+    token = _use_replica.set(True)
+    try:
+        yield
+    finally:
+        _use_replica.reset(token)
+
+
+def replica_active() -> bool:
+    """True inside :func:`read_replica` (whether or not a replica is configured)."""
+    return _use_replica.get()
+
+
+class RoutingSession(_FsaSession):
+    """Flask-SQLAlchemy's session, sending reads to the replica inside ``read_replica()``."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and _use_replica.get() and not self._flushing:
+            engine = self._db.engines.get("replica")
+            if engine is not None and not isinstance(clause, sa.sql.dml.UpdateBase):
+                return engine
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)

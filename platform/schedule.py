@@ -34,3 +34,36 @@ cron.register(import_job_function("hq.points.jobs.recompute_tiers"), queue_name=
               args=(None,), cron="0 17 L * *", name="points-tiers")
 cron.register(import_job_function("hq.points.jobs.give_birthday_points"), queue_name="default",
               args=(None,), cron="0 0 * * *", name="points-birthdays")
+
+# outbox dispatcher (issue 7): every 5 minutes, one dispatch job per chapter with messages due
+# (deterministic id per chapter and 5-minute slot); quiet hours are kept by the rows' not_before.
+cron.register(import_job_function("clubplatform.messaging.jobs.dispatch_all"),
+              queue_name="default", args=(None,), cron="*/5 * * * *", name="messaging-dispatch")
+
+# complaints: escalate missed call-back promises, complaints open beyond the chapter's limit
+# and those not acknowledged the day they came in; hourly at :05 (UTC), fanned out one
+# job per chapter with an id per chapter and Shanghai hour (a rerun enqueues nothing new).
+cron.register(import_job_function("chapter.complaints.jobs.escalate_all_chapters"),
+              queue_name="default", args=(None,), cron="5 * * * *", name="complaints-escalate")
+
+# month-end figures: 00:30 Asia/Shanghai on the 1st = 16:30 UTC on the last day of the month
+# before ("L"); snapshots the month just ended (Shanghai date at run time), kept if present.
+cron.register(import_job_function("clubplatform.analytics.jobs.snapshot_month"),
+              queue_name="default", args=(None,), cron="30 16 L * *",
+              name="analytics-snapshot")
+
+# events: after events end, mark no-shows and settle attendance points; 23:40 Asia/Shanghai =
+# 15:40 UTC daily, fanned out one job per chapter with an id per chapter and day (idempotent).
+cron.register(import_job_function("chapter.events.jobs.close_events_all"),
+              queue_name="default", args=(None,), cron="40 15 * * *", name="events-close")
+
+# daily care list (issue 7): 00:30 Asia/Shanghai = 16:30 UTC; one job per open chapter with
+# the id care-list-c<chapter>-<day>; each catches up missed days and is idempotent.
+cron.register(import_job_function("chapter.care.jobs.generate_all"), queue_name="default",
+              args=(None,), cron="30 16 * * *", name="care-list")
+
+# churn matrix snapshots (HQ's churn pages read them): 02:30 Asia/Shanghai on the 1st =
+# 18:30 UTC on the last day of the month before ("L"); the job keeps the month just ended
+# (Shanghai date at run time), one job per chapter with the id churn-snapshot-c<id>-<YYYY-MM>.
+cron.register(import_job_function("chapter.churn.jobs.snapshot_all"), queue_name="default",
+              args=(None,), cron="30 18 L * *", name="churn-snapshot")

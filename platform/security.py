@@ -45,7 +45,8 @@ def init_app(app: Flask) -> None:
         g.token_error = check.error
         if check.user is not None:
             g.via_token = True
-            db.session.commit()  # last_used_at; nothing else is pending this early
+            if check.touched:  # at most once a minute per token: reads stay reads
+                db.session.commit()  # last_used_at; nothing else is pending this early
         return check.user
 
     @app.before_request

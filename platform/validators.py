@@ -20,6 +20,7 @@ import random
 import unicodedata
 from collections.abc import Callable
 from datetime import date
+from operator import mul
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError as MarshmallowValidationError
@@ -134,6 +135,9 @@ def validate_mobile(value) -> str:
         ``"character"`` for anything but digits, spaces and dashes, ``"length"`` if not
         11 digits, ``"prefix"`` if it does not start with 13 to 19.
     """
+    if value.__class__ is str and len(value) == 11 and value.isascii() and value.isdigit() \
+            and value[0] == "1" and value[1] in "3456789":
+        return value  # already in its normal form: the common case of a bulk import
     text = normalize_mobile(value)
     if text.startswith("+"):
         raise InvalidValue(
@@ -199,6 +203,8 @@ def validate_id_number(value, *, today: date | None = None) -> str:
     :raises InvalidValue: ``code`` is ``"length"``, ``"character"``, ``"area"``,
         ``"birthday"`` or ``"check"``.
     """
+    if parse_id_number_quickly(value, today if today is not None else dates.today()):
+        return value if value[17] != "x" else value[:17] + "X"
     text = _clean(value).upper()
     if len(text) != 18:
         raise InvalidValue(_l("An ID number has 18 characters."), code="length")
@@ -223,6 +229,39 @@ def validate_id_number(value, *, today: date | None = None) -> str:
             code="check",
         )
     return text
+
+
+def parse_id_number_quickly(value, today: date) -> date | None:
+    """The birth date of an ID number already in its normal form (18 ASCII characters,
+    the last a digit or ``X``/``x``) that :func:`validate_id_number` accepts with the same
+    ``today``; None for anything else, which the validator then names precisely.
+
+    The quick way for bulk imports: no folding and no error message is built.
+    """
+    if value.__class__ is not str or len(value) != 18 or not value.isascii():
+        return None
+    head, last = value[:17], value[17]
+    if not head.isdigit() or value[0] not in "12345678" or not (last.isdigit() or last in "Xx"):
+        return None
+    try:
+        birthday = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return None
+    if not _EARLIEST_BIRTHDAY <= birthday <= today:
+        return None
+    check = _ID_CHECK_CHARS[sum(map(mul, map(int, head), _ID_WEIGHTS)) % 11]
+    return birthday if check == last.upper() else None
+
+
+def id_number_and_birthday(value, *, today: date | None = None) -> tuple[str, date]:
+    """:func:`validate_id_number` and the birth date in it, in one step (quick for a
+    number in its normal form). Raises :class:`InvalidValue` as the validator does."""
+    today = today if today is not None else dates.today()
+    birthday = parse_id_number_quickly(value, today)
+    if birthday is not None:
+        return (value if value[17] != "x" else value[:17] + "X"), birthday
+    text = validate_id_number(value, today=today)
+    return text, id_number_birthday(text)
 
 
 def id_number_birthday(value) -> date:
@@ -291,6 +330,9 @@ _VIN_VALUES = {str(d): d for d in range(10)} | {
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 _VIN_CHARS = "".join(_VIN_VALUES)
 _VIN_YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"
+#: per position, each character's value times the position's weight
+_VIN_TABLES = tuple({ch: value * weight for ch, value in _VIN_VALUES.items()}
+                    for weight in _VIN_WEIGHTS)
 
 
 def _vin_shape(value) -> str:
@@ -329,6 +371,14 @@ def validate_vin(value) -> str:
     :returns: the 17 upper-case characters, e.g. ``"1M8GDM9AXKP042788"``.
     :raises InvalidValue: ``code`` is ``"length"``, ``"character"`` or ``"check"``.
     """
+    if value.__class__ is str and len(value) == 17 and value.isascii():
+        text = value.upper()
+        try:
+            remainder = sum(t[ch] for t, ch in zip(_VIN_TABLES, text, strict=True)) % 11
+        except KeyError:
+            remainder = None  # a character a VIN cannot hold: named below
+        if remainder is not None and text[8] == ("X" if remainder == 10 else str(remainder)):
+            return text  # the quick way for a VIN in its normal form (bulk imports)
     text = _vin_shape(value)
     if text[8] != vin_check_digit(text):
         raise InvalidValue(

@@ -21,8 +21,8 @@ The bulk path, in batches of :data:`BATCH_SIZE` rows:
 
 What keeps it fast (bench/import_owners.py): a CSV's rows are parsed while the import
 goes instead of all at once; well-formed mobiles, ID numbers and VINs are accepted by
-a fast check with the same result as the validators (anything else goes to those, for
-their precise message); the keys for sealing and the blind index are prepared once per
+the validators' quick path for values in their normal form (anything else gets their
+precise message); the keys for sealing and the blind index are prepared once per
 import, and a number is sealed again only when its digest changed; on PostgreSQL the
 lookups run on the driver's cursor, and a table that grew is analysed before the rows
 that refer to it are inserted (their foreign-key checks are planned with its size).
@@ -48,7 +48,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
-from operator import mul
 from types import SimpleNamespace
 from typing import Any
 
@@ -73,15 +72,9 @@ from clubplatform.tabular import (
     read_table,
 )
 from clubplatform.validators import (
-    _EARLIEST_BIRTHDAY,
-    _ID_CHECK_CHARS,
-    _ID_WEIGHTS,
-    _VIN_VALUES,
-    _VIN_WEIGHTS,
     InvalidValue,
-    id_number_birthday,
+    id_number_and_birthday,
     mask_id_number,
-    validate_id_number,
     validate_mobile,
     validate_vin,
 )
@@ -628,51 +621,6 @@ def _date(value, name: str, errors: _Errors) -> date | None:
     return service._date(value, name, errors)
 
 
-# Fast ways to accept the common, well-formed value, giving the same result as the
-# validators of clubplatform.validators; anything else goes to those validators, which
-# say precisely what is wrong.
-
-_ID_PLACES = "12345678"
-_VIN_TABLES = tuple({ch: value * weight for ch, value in _VIN_VALUES.items()}
-                    for weight in _VIN_WEIGHTS)
-
-
-def _mobile(value) -> str:
-    if value.__class__ is str and len(value) == 11 and value.isascii() and value.isdigit() \
-            and value[0] == "1" and value[1] in "3456789":
-        return value
-    return validate_mobile(value)
-
-
-def _id_number(value, today: date) -> tuple[str, date]:
-    """The normalised ID number and the birthday in it."""
-    if value.__class__ is str and len(value) == 18 and value.isascii():
-        text = value if value[17] != "x" else value[:17] + "X"
-        head = text[:17]
-        if head.isdigit() and text[0] in _ID_PLACES and (text[17] == "X" or text[17].isdigit()):
-            try:
-                birthday = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
-            except ValueError:
-                birthday = None
-            if birthday is not None and _EARLIEST_BIRTHDAY <= birthday <= today and \
-                    _ID_CHECK_CHARS[sum(map(mul, map(int, head), _ID_WEIGHTS)) % 11] == text[17]:
-                return text, birthday
-    text = validate_id_number(value, today=today)
-    return text, id_number_birthday(text)
-
-
-def _vin(value) -> str:
-    if value.__class__ is str and len(value) == 17 and value.isascii():
-        text = value.upper()
-        try:
-            remainder = sum(t[ch] for t, ch in zip(_VIN_TABLES, text, strict=True)) % 11
-        except KeyError:
-            remainder = None  # a character a VIN cannot hold: the validator names it
-        if remainder is not None and text[8] == ("X" if remainder == 10 else str(remainder)):
-            return text
-    return validate_vin(value)
-
-
 def _mask(id_number: str) -> str:
     """``mask_id_number`` of a normalised 18-character number."""
     if len(id_number) == 18:
@@ -1074,13 +1022,13 @@ class _OwnerImport(_Import):
             out["mobile"] = None
             if rec.get("mobile"):
                 try:
-                    out["mobile"] = _mobile(rec["mobile"])
+                    out["mobile"] = validate_mobile(rec["mobile"])
                 except InvalidValue as exc:
                     errors.add("mobile", exc.message)
         id_number = from_id = None
         if "id_number" in mapped and rec.get("id_number"):
             try:
-                id_number, from_id = _id_number(rec["id_number"], self.today)
+                id_number, from_id = id_number_and_birthday(rec["id_number"], today=self.today)
             except InvalidValue as exc:
                 errors.add("id_number", exc.message)
         if "birthday" in mapped:
@@ -1128,7 +1076,7 @@ class _OwnerImport(_Import):
         out: dict = {}
         mapped = self.vehicle_fields
         try:
-            out["vin"] = _vin(rec.get("vin"))
+            out["vin"] = validate_vin(rec.get("vin"))
         except InvalidValue as exc:
             errors.add("vin", exc.message)
         if "plate" in mapped:
@@ -1369,7 +1317,7 @@ class _VisitImport(_Import):
         out["order_no"] = order_no
         vin = None
         try:
-            vin = _vin(rec.get("vin"))
+            vin = validate_vin(rec.get("vin"))
         except InvalidValue as exc:
             errors.add("vin", exc.message)
         out["visit_date"] = _date(rec.get("visit_date"), "visit_date", errors)

@@ -9,9 +9,10 @@ from flask.views import MethodView
 from flask_login import current_user
 
 from chapter.points import schemas, service
+from chapter.points.access import manager_only
 from chapter.portal import service as portal
 from clubplatform.api import Blueprint, CursorPage
-from clubplatform.auth.models import CHAPTER_MANAGER, CHAPTER_ROLES, MEMBER
+from clubplatform.auth.models import CHAPTER_ROLES, MEMBER
 from clubplatform.extensions import db
 from clubplatform.tenancy import current_chapter_id
 from hq.points import earning, ledger
@@ -55,11 +56,6 @@ def _members_only():
         abort(403)
 
 
-def _manager() -> None:
-    if current_user.role != CHAPTER_MANAGER:
-        abort(403)
-
-
 def _token(data: dict) -> str:
     return data.get("idempotency_key") or uuid.uuid4().hex
 
@@ -90,9 +86,9 @@ class MemberPointEntries(MethodView):
 class MemberPointsEarn(MethodView):
     @blp.arguments(schemas.PointsAwardSchema)
     @blp.response(201, schemas.PostedEntrySchema)
+    @manager_only
     def post(self, data, member_id):
         """Award points with a reason, funded by the chapter (manager); a repeated key writes once."""
-        _manager()
         posted = earning.award_points(earning.require_member(member_id), data["points"],
                                       data["note"], token=_token(data), actor=current_user)
         db.session.commit()
@@ -103,9 +99,9 @@ class MemberPointsEarn(MethodView):
 class MemberPointsAdjust(MethodView):
     @blp.arguments(schemas.PointsAdjustSchema)
     @blp.response(201, schemas.PostedEntrySchema)
+    @manager_only
     def post(self, data, member_id):
         """Correct the balance up or down with a reason (manager)."""
-        _manager()
         posted = earning.adjust_points(earning.require_member(member_id), data["points"],
                                        data["note"], token=_token(data), actor=current_user)
         db.session.commit()
@@ -136,9 +132,9 @@ class Campaigns(MethodView):
 
     @campaigns_blp.arguments(schemas.CampaignCreateSchema)
     @campaigns_blp.response(201, schemas.CampaignSchema)
+    @manager_only
     def post(self, data):
         """Start a chapter-funded campaign: bonus points per yuan of service spend (manager)."""
-        _manager()
         campaign = service.create_campaign(current_chapter_id(), data, actor=current_user)
         db.session.commit()
         return campaign
@@ -153,17 +149,17 @@ class CampaignById(MethodView):
 
     @campaigns_blp.arguments(schemas.CampaignUpdateSchema)
     @campaigns_blp.response(200, schemas.CampaignSchema)
+    @manager_only
     def patch(self, data, campaign_id):
         """Change a campaign, or stop it with ``active: false`` (manager)."""
-        _manager()
         campaign = service.update_campaign(service.get_campaign(campaign_id), data)
         db.session.commit()
         return campaign
 
     @campaigns_blp.response(200, schemas.CampaignSchema)
+    @manager_only
     def delete(self, campaign_id):
         """Stop a campaign (manager); awarded bonuses stay."""
-        _manager()
         campaign = service.deactivate_campaign(service.get_campaign(campaign_id))
         db.session.commit()
         return campaign

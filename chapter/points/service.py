@@ -6,6 +6,7 @@ read only through a member the scope can see. Writes only flush; the edge commit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -107,8 +108,24 @@ def summary(member_id: int, *, today: date | None = None) -> PointsSummary:
     then less every debit so far; the next expiry is the first date ahead where that
     is positive (the same rule as :func:`hq.points.ledger.next_expiry`).
     """
-    today = today or dates.today()
+    cid = current_chapter_id()
+    params = {"member_id": member_id, "today": today or dates.today()}
+    if cid is not None:  # Core SQL: the tenant filter is ours to add
+        params["chapter_id"] = cid
+    row = db.session.execute(_summary_statement(cid is not None), params).first()
+    if row is None:
+        raise NotFound(_l("No such member."))
+    return PointsSummary(member_id, int(row[0]), row[1], row[2],
+                         int(row[3]) if row[3] is not None else None)
+
+
+@functools.cache
+def _summary_statement(scoped: bool) -> sa.Select:
+    """The summary's query, built once (it is the balance API's whole work per call):
+    parameters ``member_id``, ``today`` and, when ``scoped``, ``chapter_id``."""
     pe, m = PointEntry.__table__, Member.__table__
+    member_id = sa.bindparam("member_id", type_=m.c.id.type)
+    today = sa.bindparam("today", type_=sa.Date)
     debits = (sa.select(sa.func.coalesce(sa.func.sum(pe.c.points), 0))
               .where(pe.c.member_id == member_id, pe.c.points < 0).scalar_subquery())
     added = (sa.select(pe.c.expires_on, sa.func.sum(pe.c.points).label("points"))
@@ -124,14 +141,9 @@ def summary(member_id: int, *, today: date | None = None) -> PointsSummary:
     stmt = (sa.select(m.c.points_balance, m.c.tier, upcoming.c.expires_on, upcoming.c.amount)
             .select_from(m.outerjoin(upcoming, sa.true()))
             .where(m.c.id == member_id))
-    cid = current_chapter_id()
-    if cid is not None:  # Core SQL: the tenant filter is ours to add
-        stmt = stmt.where(m.c.chapter_id == cid)
-    row = db.session.execute(stmt).first()
-    if row is None:
-        raise NotFound(_l("No such member."))
-    return PointsSummary(member_id, int(row[0]), row[1], row[2],
-                         int(row[3]) if row[3] is not None else None)
+    if scoped:
+        stmt = stmt.where(m.c.chapter_id == sa.bindparam("chapter_id", type_=m.c.chapter_id.type))
+    return stmt
 
 
 def entries_query(member_id: int) -> sa.Select:

@@ -9,19 +9,16 @@ from flask_login import current_user
 from chapter.members.service import TIER_LABELS
 from chapter.owners.service import VISIT_TYPE_LABELS
 from chapter.points import service
+from chapter.points.access import chapter_users, manager_only
 from chapter.points.forms import AdjustForm, AwardForm, CampaignForm, RedeemForm
-from clubplatform.auth.models import CHAPTER_MANAGER, CHAPTER_ROLES
 from clubplatform.errors import DomainError, NotFound
 from clubplatform.extensions import db
 from clubplatform.forms import show_domain_error
-from clubplatform.security import roles_required
 from clubplatform.tenancy import current_chapter_id
 from hq.points import earning
 
 bp = Blueprint("points", __name__, url_prefix="/points")
 
-manager_only = roles_required(CHAPTER_MANAGER)
-chapter_users = roles_required(*CHAPTER_ROLES)
 
 
 def labels() -> dict:

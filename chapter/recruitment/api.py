@@ -42,7 +42,8 @@ class Applications(MethodView):
         """Register an application for an owner of the chapter."""
         application = service.submit_application_for(
             data["owner_id"], source=data["source"], applied_on=data["applied_on"],
-            note=data["note"], actor=current_user, ip=client_ip())
+            note=data["note"], event_id=data.get("event_id"), actor=current_user,
+            ip=client_ip())
         db.session.commit()
         return application
 

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional
 class ApplicationForm(FlaskForm):
     owner_id = HiddenField(validators=[DataRequired(message=_l("Choose an owner first."))])
     source = SelectField(_l("Source"), validators=[DataRequired()], validate_choice=False)
+    event_id = SelectField(_l("Event (when the source is an event)"), validate_choice=False)
     applied_on = DateField(_l("Applied on"), validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
 

@@ -13,6 +13,7 @@ class ApplicationSchema(Schema):
     owner_id = fields.Integer()
     owner_name = fields.Function(lambda a: a.owner.name if a.owner else None)
     source = fields.String(metadata={"enum": list(SOURCES)})
+    event_id = fields.Integer(allow_none=True)
     status = fields.String(metadata={"enum": list(STATUSES)})
     applied_on = fields.Date()
     decided_on = fields.Date(allow_none=True)
@@ -32,6 +33,9 @@ class ApplicationCreateSchema(Schema):
     applied_on = fields.Date(load_default=None, allow_none=True,
                              metadata={"description": "business date; today when left out"})
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    event_id = fields.Integer(load_default=None, allow_none=True,
+                              metadata={"description": "the chapter's event it came from "
+                                                       "(source event)"})
 
 
 class ApplicationQueryArgsSchema(Schema):

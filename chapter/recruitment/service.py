@@ -74,6 +74,12 @@ def submit_application(owner: Owner, *, source: str, actor=None, note: str | Non
     """
     if source not in SOURCES:
         raise field_error("source", _l("Choose where the application came from."))
+    if source == "event":
+        from chapter.events.service import check_recruiting_event
+
+        event_id = check_recruiting_event(event_id)
+    else:
+        event_id = None
     _check_owner_can_join(owner)
     if db.session.execute(sa.select(Member.id).where(Member.owner_id == owner.id)).first():
         raise field_error("owner_id", _l("This owner is already a member."), Conflict)

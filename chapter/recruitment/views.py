@@ -28,6 +28,14 @@ def _source_choices():
     return choices([("", "—")] + [(s, str(service.SOURCE_LABELS[s])) for s in SOURCES])
 
 
+def _event_choices():
+    """The chapter's recent and coming events, for applications that came from one."""
+    from chapter.events.service import event_choices
+
+    return choices([("", "—")] + [(str(e.id), f"{e.starts_at:%Y-%m-%d} {e.title_zh}")
+                                  for e in event_choices()])
+
+
 def _application_or_404(application_id: int):
     try:
         return service.get_application(application_id)
@@ -81,6 +89,7 @@ def new():
     """Register an application: find the owner, say where it came from."""
     form = ApplicationForm()
     form.source.choices = _source_choices()
+    form.event_id.choices = _event_choices()
     q = request.args.get("q", "").strip()
     owner_id = request.values.get("owner_id", type=int)
     owner = None
@@ -95,7 +104,8 @@ def new():
         try:
             application = service.submit_application_for(
                 owner_id, source=form.source.data, applied_on=form.applied_on.data,
-                note=form.note.data, actor=current_user, ip=client_ip())
+                note=form.note.data, event_id=form.event_id.data or None, actor=current_user,
+                ip=client_ip())
             db.session.commit()
             flash(_("The application has been registered."), "success")
             return redirect(url_for("chapter.applications.detail",

@@ -104,6 +104,14 @@ class PointEntry(CreatedAtMixin, db.Model):
         sa.Index("ix_point_entries_partner_settle", "partner_id", "business_date", "id",
                  postgresql_where=sa.text(SETTLES_AT_PARTNER),
                  sqlite_where=sa.text(SETTLES_AT_PARTNER)),
+        # what a draft reads of the months a watermark covers: the entries posted since
+        # (late corrections), by id (hq.settlement.service)
+        sa.Index("ix_point_entries_settle_since", "chapter_id", "id",
+                 postgresql_where=sa.text(SETTLES_AT_CHAPTER),
+                 sqlite_where=sa.text(SETTLES_AT_CHAPTER)),
+        sa.Index("ix_point_entries_partner_settle_since", "partner_id", "id",
+                 postgresql_where=sa.text(SETTLES_AT_PARTNER),
+                 sqlite_where=sa.text(SETTLES_AT_PARTNER)),
         sa.Index("ix_point_entries_expiry", "member_id", "expires_on",
                  postgresql_where=sa.text("expires_on IS NOT NULL"),
                  sqlite_where=sa.text("expires_on IS NOT NULL")),
@@ -317,6 +325,9 @@ class ChapterStatement(TenantScoped, CreatedAtMixin, UpdatedAtMixin, db.Model):
     dealer_owes_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     net_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     entry_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    #: the watermark of the latest draft: every entry that settles here, dated up to the
+    #: month's end, with an id up to this is settled (hq.settlement.service)
+    entries_through: Mapped[int | None] = mapped_column(sa.BigInteger)
     confirmed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -344,6 +355,9 @@ class PartnerStatement(CreatedAtMixin, UpdatedAtMixin, db.Model):
     #: value of points spent on the partner's perks (HQ owes the partner)
     hq_owes_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     entry_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    #: the watermark of the latest draft: every entry that settles here, dated up to the
+    #: month's end, with an id up to this is settled (hq.settlement.service)
+    entries_through: Mapped[int | None] = mapped_column(sa.BigInteger)
     confirmed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

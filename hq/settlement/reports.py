@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from clubplatform import dates
+from clubplatform.db import read_replica
 from clubplatform.errors import field_error
 from clubplatform.extensions import db
 from clubplatform.org.models import Chapter, Dealer, Region
@@ -79,6 +80,7 @@ def _row(key, r) -> PointsRow:
         "expired_fen", "outstanding", "outstanding_fen")})
 
 
+@read_replica()  # HQ reporting reads the streaming replica when DATABASE_REPLICA_URL is set
 def points_report(month: date, *, group: str = "chapter", chapter_id: int | None = None,
                   region_id: int | None = None, months: int = 12) -> PointsReport:
     """The month's points by chapter/region/nation, and the last ``months`` months."""
@@ -136,6 +138,7 @@ def _month_key():
     return sa.func.strftime("%Y-%m", _pe.c.business_date)
 
 
+@read_replica()
 def points_by_month(month: date, months: int = 12, *, chapter_id: int | None = None,
                     region_id: int | None = None) -> list[PointsRow]:
     """Month by month up to ``month`` (oldest first), the liability at each month's end."""

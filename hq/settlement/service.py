@@ -9,11 +9,22 @@ on or before the month's last day and that moves money:
 - a partner's statement: points spent on its perks (HQ owes the partner).
 
 ``settlement_lines`` has the entry as its primary key, so an entry is settled exactly
-once. Drafting is set-based SQL (INSERT … SELECT … WHERE NOT EXISTS, then the totals
-by one GROUP BY) and idempotent: a draft's lines are deleted and inserted again;
-confirmed, approved and paid statements never change. A month is closed once HQ
-approved every statement of it; an entry arriving late for a closed month (its
-business date in that month) is unsettled and falls into the next open month.
+once, and a line is never taken back. Drafting is set-based SQL (INSERT … SELECT …
+WHERE NOT EXISTS, then the totals by one GROUP BY) and idempotent: a re-draft keeps
+the draft's lines and adds the entries posted since; confirmed, approved and paid
+statements never change. A month is closed once HQ approved every statement of it; an
+entry arriving late for a closed month (its business date in that month) is unsettled
+and falls into the next open month.
+
+What bounds a draft's reading (the watermark): each draft records in its statements
+``entries_through``, the highest entry id it covered; then every entry of the chapter
+(partner) that settles there, with a business date up to the statement's month end and
+an id up to it, is settled — for good, since lines are never deleted. A later draft
+of that chapter therefore reads only the entries dated after the recorded statement's
+month, and the older ones with a higher id (late corrections, and what arrived since a
+re-drafted month's last draft), instead of anti-joining the whole history. An entry is covered only once it is
+:data:`WATERMARK_LAG` old, so that an entry still uncommitted while a draft runs (its
+id below ids already visible) never falls below a mark unseen.
 
 Workflow: draft → confirmed (the chapter's manager; for a partner, its partner user or
 HQ) → approved (HQ admin) → paid (HQ admin, payment reference and date). Each step is
@@ -22,8 +33,10 @@ audited. Services flush only; the edge commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import groupby
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -125,20 +138,107 @@ def _settles_at_chapter(negate: bool = False):
                    .replace("funder", "point_entries.funder") + ")")
 
 
-def _chapter_entries_filter(last: date):
-    return sa.and_(_pe.c.business_date <= last, _settles_at_chapter())
+def _settles_at_partner():
+    return sa.text("(" + SETTLES_AT_PARTNER.replace("kind", "point_entries.kind")
+                   .replace("venue", "point_entries.venue") + ")")
 
 
 def _unsettled():
     return ~sa.exists().where(_sl.c.entry_id == _pe.c.id)
 
 
+#: how old an entry must be before a draft's watermark covers it: longer than any
+#: transaction that writes the ledger stays open (requests and job batches: seconds)
+WATERMARK_LAG = timedelta(hours=1)
+
+
+def _watermark() -> int | None:
+    """The highest entry id a draft starting now may record as covered (see the module's
+    docstring): the newest entry created :data:`WATERMARK_LAG` ago or earlier."""
+    return db.session.scalar(sa.select(sa.func.max(_pe.c.id))
+                             .where(_pe.c.created_at < utcnow() - WATERMARK_LAG))
+
+
+@dataclass(frozen=True)
+class _Side:
+    """Chapter or partner statements: their table, whose they are, which entries settle."""
+
+    table: sa.Table
+    #: ``chapter_id`` / ``partner_id``: on the statement and on the entry
+    owner: str
+    #: the entries' SQL predicate (the partial indexes' own)
+    settles: Callable[[], sa.TextClause]
+    line_column: str
+
+
+_CHAPTERS = _Side(_cs, "chapter_id", _settles_at_chapter, "chapter_statement_id")
+_PARTNERS = _Side(_ps, "partner_id", _settles_at_partner, "partner_statement_id")
+
+
+def _bounds(side: _Side, month: date, owner_id: int | None) -> list[tuple[tuple, list[int]]]:
+    """The month's draft statements grouped by the bound of their reading:
+    ``((from_month, through), [statement ids])`` from the latest statement of the same
+    chapter (partner) up to this month that has a watermark, or ``(None, None)`` where
+    there is none (the first draft reads the whole history)."""
+    st, b, prev = side.table, side.table.alias("b"), side.table.alias("prev")
+    owner = st.c[side.owner]
+    latest = (sa.select(sa.func.max(b.c.month))
+              .where(b.c[side.owner] == owner, b.c.month <= month,
+                     b.c.entries_through.is_not(None))
+              .scalar_subquery())
+    q = (sa.select(st.c.id, prev.c.month, prev.c.entries_through)
+         .select_from(st.outerjoin(prev, sa.and_(prev.c[side.owner] == owner,
+                                                 prev.c.month == latest)))
+         .where(st.c.month == month, st.c.status == DRAFT))
+    if owner_id is not None:
+        q = q.where(owner == owner_id)
+    rows = sorted(db.session.execute(q).all(), key=lambda r: (r[1] or date.min, r[2] or 0))
+    return [(key, [r[0] for r in group])
+            for key, group in groupby(rows, key=lambda r: (r[1], r[2]))]
+
+
+def _insert_lines(side: _Side, month: date, last: date, owner_id: int | None = None) -> int:
+    """Settle in the month's draft statements of ``side`` every unsettled entry up to the
+    month's end that settles there, reading only what the watermarks leave open; then
+    record the new watermark. Returns the lines added."""
+    through = _watermark()
+    st = side.table
+    added = 0
+    for (from_month, prev_through), ids in _bounds(side, month, owner_id):
+        join_on = sa.and_(st.c[side.owner] == _pe.c[side.owner], st.c.month == month,
+                          st.c.status == DRAFT, st.c.id.in_(ids))
+        base = [side.settles(), _pe.c.business_date <= last, _unsettled()]
+        if owner_id is not None:
+            base.append(_pe.c[side.owner] == owner_id)
+        if from_month is None:
+            parts = [base]
+        else:  # all that is dated after the bound's month; up to its end, what came since
+            covered_to = dates.month_end(from_month)
+            parts = [base + [_pe.c.business_date <= covered_to, _pe.c.id > prev_through]]
+            if covered_to < last:  # not a re-draft of the bound's own month
+                parts.append(base + [_pe.c.business_date > covered_to])
+        for where in parts:
+            added += db.session.execute(_sl.insert().from_select(
+                ["entry_id", side.line_column],
+                sa.select(_pe.c.id, st.c.id).select_from(_pe.join(st, join_on)).where(*where)
+            ).execution_options(preserve_rowcount=True)).rowcount
+    if through is not None:
+        mark = st.update().where(st.c.month == month, st.c.status == DRAFT,
+                                 sa.or_(st.c.entries_through.is_(None),
+                                        st.c.entries_through < through))
+        if owner_id is not None:
+            mark = mark.where(st.c[side.owner] == owner_id)
+        db.session.execute(mark.values(entries_through=through))
+    return added
+
+
 def draft_month(month: date, *, actor=None) -> DraftResult:
     """Draft (or re-draft) the month's statements for every chapter and every partner.
 
-    Set-based: statements are created by INSERT … SELECT, draft lines deleted and
-    inserted again, totals computed by one GROUP BY per kind. A closed month is left
-    as it is.
+    Set-based: statements are created by INSERT … SELECT, the entries posted since the
+    last draft added as lines (bounded by the watermarks), totals computed by one
+    GROUP BY per kind. A closed month is left as it is. ``lines``: the lines of the
+    month's draft statements.
     """
     month = first_of(month)
     last = dates.month_end(month)
@@ -162,44 +262,23 @@ def draft_month(month: date, *, actor=None) -> DraftResult:
         sa.select(pt.c.id, sa.literal(month, sa.Date), sa.literal(DRAFT), *[sa.literal(0)] * 3,
                   sa.literal(now, _ps.c.created_at.type), sa.literal(now, _ps.c.updated_at.type))
         .where(~sa.exists().where(_ps.c.partner_id == pt.c.id, _ps.c.month == month))))
-    drafts_c = sa.select(_cs.c.id).where(_cs.c.month == month, _cs.c.status == DRAFT)
-    drafts_p = sa.select(_ps.c.id).where(_ps.c.month == month, _ps.c.status == DRAFT)
-    db.session.execute(_sl.delete().where(_sl.c.chapter_statement_id.in_(drafts_c)))
-    db.session.execute(_sl.delete().where(_sl.c.partner_statement_id.in_(drafts_p)))
-    lines = _insert_chapter_lines(month, last)
-    lines += db.session.execute(_sl.insert().from_select(
-        ["entry_id", "partner_statement_id"],
-        sa.select(_pe.c.id, _ps.c.id)
-        .select_from(_pe.join(_ps, sa.and_(_ps.c.partner_id == _pe.c.partner_id,
-                                           _ps.c.month == month, _ps.c.status == DRAFT)))
-        .where(sa.text(SETTLES_AT_PARTNER.replace("kind", "point_entries.kind")
-                       .replace("venue", "point_entries.venue")),
-               _pe.c.business_date <= last, _unsettled()))
-        .execution_options(preserve_rowcount=True)).rowcount
+    _insert_lines(_CHAPTERS, month, last)
+    _insert_lines(_PARTNERS, month, last)
     _total_chapter_statements(_cs.c.month == month)
     _total_partner_statements(month)
-    n_c = db.session.scalar(sa.select(sa.func.count()).select_from(_cs)
-                            .where(_cs.c.month == month, _cs.c.status == DRAFT))
-    n_p = db.session.scalar(sa.select(sa.func.count()).select_from(_ps)
-                            .where(_ps.c.month == month, _ps.c.status == DRAFT))
+    n_c, lines_c = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(_cs.c.entry_count), 0))
+        .where(_cs.c.month == month, _cs.c.status == DRAFT)).one()
+    n_p, lines_p = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(_ps.c.entry_count), 0))
+        .where(_ps.c.month == month, _ps.c.status == DRAFT)).one()
+    lines = int(lines_c) + int(lines_p)
     audit.record("settlement.draft", actor=actor, actor_name=None if actor else "system",
                  target_type="settlement_month", target_id=month.isoformat(),
                  details={"chapter_statements": n_c, "partner_statements": n_p,
                           "lines": lines})
     db.session.flush()
     return DraftResult(month, False, n_c, n_p, lines)
-
-
-def _insert_chapter_lines(month: date, last: date, chapter_id: int | None = None) -> int:
-    join_on = sa.and_(_cs.c.chapter_id == _pe.c.chapter_id, _cs.c.month == month,
-                      _cs.c.status == DRAFT)
-    where = [_chapter_entries_filter(last), _unsettled()]
-    if chapter_id is not None:
-        where.append(_pe.c.chapter_id == chapter_id)
-    return db.session.execute(_sl.insert().from_select(
-        ["entry_id", "chapter_statement_id"],
-        sa.select(_pe.c.id, _cs.c.id).select_from(_pe.join(_cs, join_on)).where(*where)
-    ).execution_options(preserve_rowcount=True)).rowcount
 
 
 def _total_chapter_statements(which) -> None:
@@ -263,8 +342,7 @@ def draft_chapter(chapter_id: int, month: date, *, actor=None) -> ChapterStateme
             created_at=now, updated_at=now).returning(_cs.c.id)).scalar_one()
     status = db.session.scalar(sa.select(_cs.c.status).where(_cs.c.id == sid))
     if status == DRAFT:
-        db.session.execute(_sl.delete().where(_sl.c.chapter_statement_id == sid))
-        _insert_chapter_lines(month, last, chapter_id)
+        _insert_lines(_CHAPTERS, month, last, chapter_id)
         _total_chapter_statements(_cs.c.id == sid)
         audit.record("settlement.draft", actor=actor, actor_name=None if actor else "system",
                      chapter_id=chapter_id, target_type="chapter_statement", target_id=sid,

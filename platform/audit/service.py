@@ -46,6 +46,7 @@ ACTIONS = (
     "transfer_cancelled",
     "profile_updated",
     "referral_purchase",
+    "analytics_resnapshot",
 )
 
 

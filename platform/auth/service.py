@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -376,32 +377,49 @@ def revoke_token(token: ApiToken, *, actor: User, ip: str | None = None) -> None
         db.session.flush()
 
 
+#: how stale ``api_tokens.last_used_at`` may get: a token's use is written at most this
+#: often, so that an API call is a read, not a write (revocation still counts at once:
+#: the token row is read on every call)
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
 @dataclass
 class TokenCheck:
     user: User | None
     #: lazy message: translated when the 401 is rendered, after the user is known
     error: object = None
+    #: ``last_used_at`` was moved on: the caller commits it
+    touched: bool = False
+
+
+@functools.cache
+def _token_statement() -> sa.Select:
+    """A token and its user by the token's digest (built once: every API call runs it)."""
+    return (sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == sa.bindparam("token_hash")))
 
 
 def authenticate_token(plain: str) -> TokenCheck:
-    """Resolve a bearer token to its user, refusing unknown, revoked and expired ones."""
+    """Resolve a bearer token to its user, refusing unknown, revoked and expired ones.
+
+    One query reads the token and its user together (what every API call pays).
+    """
     if not plain or not plain.startswith(TOKEN_PREFIX):
         return TokenCheck(None, _l("The API token is not valid."))
-    token = db.session.execute(
-        sa.select(ApiToken).where(ApiToken.token_hash == _digest(plain))
-    ).scalar_one_or_none()
-    if token is None:
+    row = db.session.execute(_token_statement(), {"token_hash": _digest(plain)}).first()
+    if row is None:
         return TokenCheck(None, _l("The API token is not valid."))
+    token, user = row
     now = utcnow()
     if token.revoked_at is not None:
         return TokenCheck(None, _l("The API token has been revoked."))
     if token.expires_at <= now:
         return TokenCheck(None, _l("The API token has expired."))
-    user = token.user
     if not user.is_active_user:
         return TokenCheck(None, _l("This account has been deactivated."))
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        token.last_used_at = now  # coarse, to avoid a write on every request
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        token.last_used_at = now
+        return TokenCheck(user, touched=True)
     return TokenCheck(user)
 
 

@@ -17,6 +17,7 @@ import importlib
 import logging
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -29,6 +30,7 @@ from rq.job import Job
 from clubplatform.db import utcnow
 from clubplatform.extensions import db
 from clubplatform.jobs.models import FAILED, FINISHED, QUEUED, STARTED, JobFile, JobRun
+from clubplatform.observability import observe_job
 from clubplatform.tenancy import chapter_scope, reset_scope, set_request_scope
 
 log = logging.getLogger(__name__)
@@ -182,7 +184,8 @@ def _fresh_connections_after_fork() -> None:
     global _worker_pid
     if _worker_pid != os.getpid():
         _worker_pid = os.getpid()
-        db.engine.dispose(close=False)
+        for engine in db.engines.values():  # the primary, and the read replica if any
+            engine.dispose(close=False)
 
 
 def tracked(func: Callable) -> Callable:
@@ -197,6 +200,7 @@ def tracked(func: Callable) -> Callable:
             if not inline:
                 _fresh_connections_after_fork()
             token = set_request_scope(None)
+            started = time.perf_counter()
             try:
                 _mark(job, STARTED)
                 try:
@@ -209,10 +213,14 @@ def tracked(func: Callable) -> Callable:
                 except Exception as exc:
                     db.session.rollback()
                     log.exception("job %s failed", job.id if job else func.__name__)
+                    observe_job(func.__module__ + "." + func.__name__,
+                                time.perf_counter() - started, ok=False)
                     retrying = job is not None and not inline and (job.retries_left or 0) > 0
                     _mark(job, QUEUED if retrying else FAILED, message=str(exc)[:500])
                     raise
                 _mark(job, FINISHED, result=result if isinstance(result, dict) else {})
+                observe_job(func.__module__ + "." + func.__name__,
+                            time.perf_counter() - started, ok=True)
                 return result
             finally:
                 reset_scope(token)

@@ -12,7 +12,7 @@ from clubplatform import dates
 from clubplatform.audit import service as audit
 from clubplatform.errors import Conflict, NotFound, ValidationFailed, field_error
 from clubplatform.extensions import db
-from clubplatform.org.models import Chapter, Dealer, Region
+from clubplatform.org.models import Chapter, Dealer, DealerAfterSalesPeriod, Region
 from clubplatform.tabular import ImportReport, RowError, Table, iter_records, map_headers
 
 DEALER_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,15}$")
@@ -148,10 +148,17 @@ def save_dealer(data: dict, *, dealer: Dealer | None = None, actor=None,
         db.session.add(dealer)
     for k, v in clean.items():
         setattr(dealer, k, v)
-    db.session.flush()
+    db.session.flush()  # the after-sales history follows (clubplatform.org.models)
     audit.record("dealer_saved", actor=actor, ip=ip, target_type="dealer", target_id=dealer.id,
                  details={"code": dealer.code, "created": created})
     return dealer
+
+
+def after_sales_history(dealer: Dealer) -> list[DealerAfterSalesPeriod]:
+    """The dealer's periods with full after-sales function, oldest first."""
+    return list(db.session.execute(
+        sa.select(DealerAfterSalesPeriod).where(DealerAfterSalesPeriod.dealer_id == dealer.id)
+        .order_by(DealerAfterSalesPeriod.valid_from)).scalars())
 
 
 def _parse_date(value) -> date | None:

@@ -60,7 +60,44 @@ OBJECTS = {
     "code": lambda ctx: _perk_objects(ctx)["code"],
     # a points campaign of chapter A (chapter/points)
     "campaign_id": lambda ctx: _campaign_of_chapter_a(ctx),
+    # a care task of chapter A, and an outbox message to one of its members (chapter/care)
+    "task_id": lambda ctx: _care_task_of_chapter_a(ctx),
+    "message_id": lambda ctx: _outbox_message_of_chapter_a(ctx),
+    # a complaint of chapter A's owner (chapter/complaints; portal routes: chapter users get 403)
+    "complaint_id": lambda ctx: _complaint_of_chapter_a(ctx),
+    # an event of chapter A (today, check-in open) and a member's registration for it
+    # (chapter/events); an HQ event template (HQ routes: chapter users get 403 for all)
+    "event_id": lambda ctx: _event_objects(ctx)["event_id"],
+    "registration_id": lambda ctx: _event_objects(ctx)["registration_id"],
+    "template_id": lambda ctx: _event_objects(ctx)["template_id"],
 }
+
+
+def _event_objects(ctx):
+    """Chapter A's event, a registration for it and an HQ template, made once per sweep."""
+    if "_events" not in ctx:
+        from datetime import timedelta
+
+        from chapter.events import service
+        from clubplatform.db import utcnow
+        from tests.chapter.events.factories import make_event_today, register
+        from tests.factories import make_member
+
+        event_id = make_event_today(ctx["a"], capacity=5)
+        registration_id = register(ctx["a"], event_id, make_member(ctx["a"]).id,
+                                   now=utcnow() - timedelta(days=3))
+        template = service.save_template({"type": "car_care", "title_zh": "爱车课堂",
+                                          "published": True})
+        db.session.commit()
+        ctx["_events"] = {"event_id": event_id, "registration_id": registration_id,
+                          "template_id": template.id}
+    return ctx["_events"]
+
+
+def _complaint_of_chapter_a(ctx):
+    from tests.chapter.complaints.factories import make_complaint
+
+    return make_complaint(ctx["a"], staff=ctx["staff_a"]).id
 
 
 def _campaign_of_chapter_a(ctx):
@@ -110,6 +147,7 @@ NOT_TENANT_OBJECTS = {
     "api_docs_assets": "Swagger UI's static files",
     "main.set_language": "the argument is a language code",
     "hq.points.rule_history": "the argument is a kind of HQ points rule, the same for every chapter",
+    "hq_events.export": "the argument is a file format (csv or xlsx) of HQ's events report",
 }
 
 
@@ -158,3 +196,31 @@ def _perk_objects(ctx):
             db.session.commit()
         ctx["_perks"] = {"partner_id": partner.id, "perk_id": perk.id, "code": code}
     return ctx["_perks"]
+
+
+def _care_task_of_chapter_a(ctx):
+    from chapter.care import service as care
+    from clubplatform.tenancy import chapter_scope
+    from tests.factories import make_owner
+
+    owner = make_owner(ctx["a"])
+    with chapter_scope(ctx["a"].id):
+        task = care.add_task(chapter_id=ctx["a"].id, owner_id=owner.id, reason="sweep",
+                             due_on=owner.created_at.date(), source_key="sweep:1")
+        db.session.commit()
+        return task.id
+
+
+def _outbox_message_of_chapter_a(ctx):
+    from clubplatform.messaging import service as messaging
+    from clubplatform.tenancy import chapter_scope
+    from tests.factories import make_member
+
+    member = make_member(ctx["a"])
+    with chapter_scope(ctx["a"].id):
+        msg = messaging.queue_message(chapter_id=ctx["a"].id, member_id=member.id,
+                                      channel="portal", kind="sweep", dedupe_key="sweep:1",
+                                      recipient=str(member.id), body="sweep")
+        msg.status = "failed"
+        db.session.commit()
+        return msg.id

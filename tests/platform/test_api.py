@@ -123,3 +123,32 @@ def test_failed_api_write_leaves_nothing_behind(client, db, bearer):
     db.session.expire_all()
     assert db.session.query(Chapter).count() == 0
     assert db.session.query(AuditLog).count() == before
+
+
+def test_an_id_beyond_any_key_answers_404_not_500(client, db, bearer):
+    headers = bearer(make_user("hq_admin"))
+    response = client.get("/api/v1/org/dealers/940014726678510", headers=headers)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_nul_character_in_a_query_answers_400_naming_the_field(client, db, bearer):
+    headers = bearer(make_user("hq_admin"))
+    response = client.get("/api/v1/org/dealers?q=ab%00c", headers=headers)
+    assert response.status_code == 400
+    assert list(response.get_json()["error"]["fields"]) == ["q"]
+
+
+def test_a_nul_character_in_a_json_value_answers_400_naming_the_field(client, db, bearer):
+    headers = bearer(make_user("hq_admin"))
+    response = client.post("/api/v1/org/dealers", headers=headers,
+                           json={"code": "D-1", "name": "a\x00b"})
+    assert response.status_code == 400
+    assert list(response.get_json()["error"]["fields"]) == ["name"]
+
+
+def test_a_page_far_beyond_the_last_answers_an_empty_list(client, db, bearer):
+    headers = bearer(make_user("hq_admin"))
+    response = client.get("/api/v1/org/dealers?page=576460751632334666", headers=headers)
+    assert response.status_code == 200
+    assert response.get_json() == []

@@ -374,6 +374,45 @@ def test_revoked_token_is_refused_saying_it_was_revoked(client, db):
     assert "revoked" in message.lower()
 
 
+def _last_used(db, token_id):
+    return db.session.execute(sa.select(ApiToken.__table__.c.last_used_at)
+                              .where(ApiToken.id == token_id)).scalar_one()
+
+
+def test_a_tokens_use_is_written_at_most_once_a_minute(client, db):
+    user = make_user("hq_admin")
+    token, plain = auth.create_token(user, "api", days=30)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {plain}", **ENGLISH}
+
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    first = _last_used(db, token.id)
+    assert first is not None
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert _last_used(db, token.id) == first  # a read stays a read
+
+    db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(
+        last_used_at=utcnow() - auth.TOKEN_TOUCH_INTERVAL - timedelta(seconds=1)))
+    db.session.commit()
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert _last_used(db, token.id) > first
+
+
+def test_a_token_revoked_between_two_calls_stops_the_second_at_once(client, db):
+    user = make_user("hq_admin")
+    token, plain = auth.create_token(user, "api", days=30)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {plain}", **ENGLISH}
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+
+    db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id)
+                       .values(revoked_at=utcnow()))
+    db.session.commit()
+
+    assert "revoked" in _assert_unauthorized(client.get("/api/v1/auth/me",
+                                                        headers=headers)).lower()
+
+
 def test_expired_token_is_refused_saying_it_expired(client, db):
     user = make_user("hq_admin")
     token, plain = auth.create_token(user, "old", days=30)

@@ -14,6 +14,7 @@ from wtforms.validators import Optional
 
 from clubplatform.validators import (
     InvalidValue,
+    id_number_and_birthday,
     id_number_birthday,
     id_number_check_char,
     id_number_gender,
@@ -360,3 +361,42 @@ def test_form_refuses_a_vin_with_a_wrong_check_digit():
 def test_form_accepts_a_good_vin_and_an_empty_optional_id_number():
     form = VehicleForm(data={"vin": "1M8GDM9AXKP042788", "id_number": ""})
     assert form.validate(), form.errors
+
+
+# --- the quick path for values in their normal form (bulk imports) ----------------------
+
+@pytest.mark.parametrize("value", [
+    "11010519491231002X", "11010519491231002x", "110105194912310021", "11010520991231002X",
+    "91010519491231002X", "11010519490231002X", "1101051949123100 2", "１１０１０５１９４９１２３１００２Ｘ",
+])
+def test_an_id_number_and_its_birthday_read_quickly_agree_with_the_validator(value):
+    today = date(2026, 11, 24)
+    try:
+        expected = validate_id_number(value, today=today)
+    except InvalidValue as exc:
+        with pytest.raises(InvalidValue) as got:
+            id_number_and_birthday(value, today=today)
+        assert got.value.code == exc.code
+    else:
+        assert id_number_and_birthday(value, today=today) == (expected,
+                                                              id_number_birthday(expected))
+
+
+def test_a_vin_in_its_normal_form_is_judged_as_the_validator_always_did():
+    vin = make_vin(random.Random(7))
+    assert validate_vin(vin.lower()) == vin
+    wrong = vin[:8] + ("0" if vin[8] != "0" else "1") + vin[9:]
+    with pytest.raises(InvalidValue) as exc:
+        validate_vin(wrong)
+    assert exc.value.code == "check"
+    with pytest.raises(InvalidValue) as exc:
+        validate_vin("I" + vin[1:])
+    assert exc.value.code == "character"
+
+
+def test_a_mobile_in_its_normal_form_is_judged_as_the_validator_always_did():
+    assert validate_mobile("13912345678") == "13912345678"
+    for bad, code in (("12912345678", "prefix"), ("1391234567", "length")):
+        with pytest.raises(InvalidValue) as exc:
+            validate_mobile(bad)
+        assert exc.value.code == code

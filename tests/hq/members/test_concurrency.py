@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
@@ -14,6 +13,7 @@ from clubplatform.extensions import db
 from clubplatform.tenancy import chapter_scope, unscoped
 from hq.members import service as members
 from hq.members.models import MemberStatusPeriod, Transfer
+from tests import concurrency
 from tests.chapter.transfers.factories import load_member, make_member_since, make_transfer
 from tests.factories import make_chapter, make_user
 
@@ -23,40 +23,15 @@ RACERS = 6
 @pytest.fixture
 def wide_pool(app):
     """A connection for every racer at once."""
-    original = db.engines[None]
-    wide = sa.create_engine(original.url, pool_size=RACERS + 2, max_overflow=0,
-                            connect_args={"options": "-c lock_timeout=10000 -c timezone=UTC"})
-    db.engines[None] = wide
-    yield
-    db.session.remove()
-    db.engines[None] = original
-    wide.dispose()
+    with concurrency.wide_pool(RACERS + 2, lock_timeout_ms=10000):
+        yield
 
 
 def _race(app, work) -> list:
-    barrier = threading.Barrier(RACERS, timeout=30)
-    outcomes: list = [None] * RACERS
-
-    def run(i: int) -> None:
-        with app.app_context():
-            try:
-                outcomes[i] = ("ok", work(i, barrier))
-                db.session.commit()
-            except Conflict:
-                db.session.rollback()
-                outcomes[i] = ("conflict", None)
-            except Exception as exc:  # anything else breaks the rule
-                db.session.rollback()
-                outcomes[i] = ("error", repr(exc))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(RACERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return outcomes
+    """Each racer loads what it needs, waits at the barrier, then acts (``work(i, barrier)``)."""
+    return [("conflict", None) if o[0] == "refused" else o
+            for o in concurrency.race(app, RACERS, work, refused=(Conflict,), scope=None,
+                                      wait=False)]
 
 
 @pytest.mark.postgres

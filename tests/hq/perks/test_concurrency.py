@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
@@ -12,6 +10,7 @@ from clubplatform.tenancy import unscoped
 from hq.perks import service
 from hq.points import ledger
 from hq.points.models import Perk, PointEntry, Voucher
+from tests import concurrency
 from tests.factories import make_chapter
 from tests.hq.perks.factories import (
     load_member,
@@ -26,43 +25,15 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def wide_pool(app):
-    original = db.engines[None]
-    wide = sa.create_engine(original.url, pool_size=34, max_overflow=0,
-                            connect_args={"options": "-c lock_timeout=20000 -c timezone=UTC"})
-    db.engines[None] = wide
-    yield
-    db.session.remove()
-    db.engines[None] = original
-    wide.dispose()
+    with concurrency.wide_pool(34):
+        yield
 
 
 def _race(app, n, work):
-    barrier = threading.Barrier(n, timeout=30)
-    outcomes = [None] * n
-
-    def run(i):
-        with app.app_context():
-            try:
-                with unscoped("test race"):
-                    barrier.wait()
-                    result = work(i)
-                    db.session.commit()
-                outcomes[i] = ("ok", result)
-            except (service.PerkRefused, service.VoucherUsed) as exc:
-                db.session.rollback()
-                outcomes[i] = ("refused", exc.code)
-            except Exception as exc:  # anything else breaks an invariant
-                db.session.rollback()
-                outcomes[i] = ("error", repr(exc))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(90)
-    return outcomes
+    """Each outcome: ("ok", result), ("refused", the refusal's code) or ("error", …)."""
+    return [("refused", o[1].code) if o[0] == "refused" else o
+            for o in concurrency.race(app, n, work,
+                                      refused=(service.PerkRefused, service.VoucherUsed))]
 
 
 def _count(model, *where):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
@@ -12,6 +11,7 @@ from clubplatform.extensions import db
 from clubplatform.tenancy import unscoped
 from hq.points import ledger
 from hq.points.models import PointEntry
+from tests import concurrency
 from tests.factories import make_chapter, make_member
 from tests.hq.points.factories import award, make_rule
 
@@ -102,43 +102,12 @@ def test_value_in_fen_rounds_half_away_from_zero(app):
 
 @pytest.fixture
 def wide_pool(app):
-    original = db.engines[None]
-    wide = sa.create_engine(original.url, pool_size=52, max_overflow=0,
-                            connect_args={"options": "-c lock_timeout=20000 -c timezone=UTC"})
-    db.engines[None] = wide
-    yield
-    db.session.remove()
-    db.engines[None] = original
-    wide.dispose()
+    with concurrency.wide_pool(52):
+        yield
 
 
 def _race(app, n, work):
-    barrier = threading.Barrier(n, timeout=30)
-    outcomes = [None] * n
-
-    def run(i):
-        with app.app_context():
-            try:
-                with unscoped("test race"):
-                    barrier.wait()
-                    posted = work(i)
-                    db.session.commit()
-                outcomes[i] = ("ok", posted.created)
-            except ledger.InsufficientPoints:
-                db.session.rollback()
-                outcomes[i] = ("refused", None)
-            except Exception as exc:  # anything else breaks an invariant
-                db.session.rollback()
-                outcomes[i] = ("error", repr(exc))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(90)
-    return outcomes
+    return concurrency.race(app, n, work, refused=(ledger.InsufficientPoints,))
 
 
 @pytest.mark.postgres
@@ -165,7 +134,7 @@ def test_the_same_award_retried_100_times_in_parallel_is_one_entry(app, wide_poo
     def work(i):
         return ledger.post(member_id=member_id, chapter_id=chapter_id, kind="earn",
                            reason="service", funder="hq", points=120,
-                           idempotency_key="visit:race:1")
+                           idempotency_key="visit:race:1").created
 
     outcomes = []
     for _ in range(2):  # 2 waves of 50 (the pool holds 52 connections)

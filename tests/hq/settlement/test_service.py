@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from clubplatform.audit.models import AuditLog
+from clubplatform.db import utcnow
 from clubplatform.errors import PermissionDenied, ValidationFailed
 from clubplatform.extensions import db
 from clubplatform.tenancy import unscoped
-from hq.points.models import ChapterStatement, PartnerStatement, SettlementLine
+from hq.points.models import ChapterStatement, PartnerStatement, PointEntry, SettlementLine
 from hq.settlement import service
 from tests.factories import make_chapter, make_member, make_user
 from tests.hq.points.factories import award, make_rule
@@ -154,6 +155,82 @@ def test_a_closed_month_never_changes_and_a_late_entry_goes_into_the_next_open_m
     assert april.redeemed_points == 40
     line = db.session.get(SettlementLine, late.id)
     assert line.chapter_statement_id == april.id
+
+
+# --- the watermark: what bounds a draft's reading ------------------------------------------
+
+def _age(*entries, hours=2):
+    """Make entries look posted ``hours`` ago (older than the watermark's lag)."""
+    pe = PointEntry.__table__
+    db.session.execute(pe.update().where(pe.c.id.in_([e.id for e in entries]))
+                       .values(created_at=utcnow() - timedelta(hours=hours)))
+    db.session.commit()
+
+
+def test_a_draft_records_as_covered_only_entries_older_than_the_lag(world):
+    old = award(world["ma"].id, world["a"].id, 1_000, on=date(2025, 3, 2), funder="chapter")
+    recent = redeem(world["ma"].id, world["a"].id, 300, on=date(2025, 3, 3))
+    _age(old)
+    _draft()
+    assert service.WATERMARK_LAG < timedelta(hours=2)
+    assert _statement(world["a"].id).entries_through == old.id < recent.id
+
+
+def test_a_late_correction_below_a_watermarked_month_goes_into_the_next_month(world):
+    manager_a = make_user("chapter_manager", chapter=world["a"])
+    manager_b = make_user("chapter_manager", chapter=world["b"])
+    admin = make_user("hq_admin")
+    _age(award(world["ma"].id, world["a"].id, 1_000, on=date(2025, 2, 2), funder="chapter"),
+         redeem(world["ma"].id, world["a"].id, 100, on=date(2025, 3, 3)))
+    _draft(MARCH)
+    assert _statement(world["a"].id, MARCH).entries_through is not None
+    _close(MARCH, manager_a, manager_b, admin, world)
+    late = redeem(world["ma"].id, world["a"].id, 40, on=date(2025, 2, 27))  # older than March
+    _age(late)  # even once it is older than the lag, its id is above March's watermark
+    _draft(APRIL)
+    april = _statement(world["a"].id, APRIL)
+    assert (april.redeemed_points, april.entry_count) == (40, 1)
+    assert db.session.get(SettlementLine, late.id).chapter_statement_id == april.id
+    with unscoped("test"):
+        assert service.month_mismatches(APRIL) == []
+    assert april.entries_through == late.id
+
+
+def test_a_draft_trusts_its_watermark_and_does_not_read_settled_history_again(world):
+    # An entry below the watermark is settled by construction; were its line gone, the
+    # next draft would not look for it: that is the bound (the history is not re-read).
+    first = award(world["ma"].id, world["a"].id, 1_000, on=date(2025, 1, 2), funder="chapter")
+    second = redeem(world["ma"].id, world["a"].id, 100, on=date(2025, 1, 3))
+    _age(first, second)
+    _draft(date(2025, 2, 1))
+    db.session.execute(sa.delete(SettlementLine).where(SettlementLine.entry_id == second.id))
+    db.session.commit()
+    _draft(MARCH)
+    assert _statement(world["a"].id, MARCH).entry_count == 0
+    assert db.session.get(SettlementLine, second.id) is None
+
+
+def test_partner_statements_are_bounded_by_their_watermark_too(world):
+    partner = make_partner()
+    award(world["ma"].id, world["a"].id, 1_000, on=date(2025, 3, 1))
+    spent = redeem(world["ma"].id, world["a"].id, 200, on=date(2025, 3, 2), venue="partner",
+                   partner_id=partner.id)
+    _age(spent)
+    _draft(MARCH)
+    with unscoped("test"):
+        st = db.session.execute(sa.select(PartnerStatement).where(
+            PartnerStatement.partner_id == partner.id, PartnerStatement.month == MARCH)
+        ).scalar_one()
+    assert (st.redeemed_points, st.entries_through) == (200, spent.id)
+    late = redeem(world["ma"].id, world["a"].id, 50, on=date(2025, 3, 9), venue="partner",
+                  partner_id=partner.id)
+    _draft(APRIL)
+    with unscoped("test"):
+        april = db.session.execute(sa.select(PartnerStatement).where(
+            PartnerStatement.partner_id == partner.id, PartnerStatement.month == APRIL)
+        ).scalar_one()
+    assert db.session.get(SettlementLine, late.id).partner_statement_id == april.id
+    assert april.redeemed_points == 50
 
 
 def test_a_confirmed_statement_is_not_redrafted(world):

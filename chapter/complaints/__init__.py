@@ -1,0 +1,1 @@
+"""Complaints and satisfaction (投诉处理 / 满意度管理)."""
