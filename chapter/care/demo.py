@@ -24,7 +24,7 @@ def load(seed: int = 20261124, *, chapters: int | None = None) -> list[tuple[str
     import sqlalchemy as sa
 
     from chapter.care import service
-    from chapter.care.models import CareRun, CareTask
+    from chapter.care.models import OPEN, CareRun, CareTask
     from chapter.demo import _demo_chapters
     from chapter.owners.models import Owner
     from clubplatform import dates
@@ -50,7 +50,8 @@ def load(seed: int = 20261124, *, chapters: int | None = None) -> list[tuple[str
             for n in range(DAYS, -1, -1):
                 service.generate_day(cid, today - timedelta(days=n))
             past = db.session.execute(
-                sa.select(CareTask).where(CareTask.due_on < today).order_by(CareTask.id)
+                sa.select(CareTask).where(CareTask.due_on < today, CareTask.status == OPEN)
+                .order_by(CareTask.id)
             ).scalars().all()
             for task in past:
                 if rng.random() > 0.66:
