@@ -3,8 +3,9 @@
 The filters (tier, car model, hobby, join date, last visit, and the value segment D/G/S
 and loyalty A/B/C of :mod:`chapter.churn`) select the chapter's active members who
 consented to marketing messages on a channel we can reach; the count is shown before
-sending, from the same statement that the invitations use. Inviting records one :class:`EventInvitation` per member (unique,
-so inviting again adds only the new ones) and hands each to the messaging outbox.
+sending, from the same statement that the invitations use. Inviting records one
+:class:`EventInvitation` per member (unique, so inviting again adds only the new ones)
+and hands each to the messaging outbox.
 """
 
 from __future__ import annotations
