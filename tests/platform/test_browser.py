@@ -81,14 +81,33 @@ class Watch:
         return [e for e in self.errors if "Content Security Policy" in e or "Refused to" in e]
 
 
-@pytest.fixture
-def page(browser, live_url):
-    # a Chinese user's browser: Accept-Language zh-CN
-    context = browser.new_context(base_url=live_url, locale="zh-CN",
-                                  viewport={"width": 1280, "height": 800})
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def new_page(browser, live_url, viewport: dict = DESKTOP):
+    """A fresh browser context of a Chinese user (Accept-Language zh-CN) and its page,
+    watched for outside requests and console errors; close the context when done."""
+    context = browser.new_context(base_url=live_url, locale="zh-CN", viewport=viewport)
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     pg.watch = Watch(pg)
+    return context, pg
+
+
+@pytest.fixture
+def page(browser, live_url):
+    context, pg = new_page(browser, live_url)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def phone(browser, live_url):
+    """A page on a phone-sized screen."""
+    context, pg = new_page(browser, live_url, PHONE)
     try:
         yield pg
     finally:
@@ -110,12 +129,14 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def _log_in(page, username: str) -> None:
+def log_in(page, username: str, lands: str | None = "**/chapter/") -> None:
+    """Log in through the login page and wait for the landing page (``lands``)."""
     page.goto("/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("[data-testid=login]")
-    page.wait_for_url("**/chapter/")
+    if lands:
+        page.wait_for_url(lands)
 
 
 def _assert_clean(page) -> None:
@@ -132,7 +153,7 @@ def test_login_lands_on_console_and_language_switches(page, manager):
     assert "登录" in page.locator("h1").inner_text()
     _shot(page, "login-zh")
 
-    _log_in(page, username)
+    log_in(page, username)
     heading = page.locator("h1[data-chapter-name]")
     assert heading.inner_text() == chapter_name
     body = page.locator("body").inner_text()
@@ -158,7 +179,7 @@ def test_login_lands_on_console_and_language_switches(page, manager):
 def test_phone_width_menu_opens(page, manager):
     username, _ = manager
     page.set_viewport_size({"width": 390, "height": 844})
-    _log_in(page, username)
+    log_in(page, username)
     toggle = page.locator("[data-nav-toggle]")
     nav = page.locator("#mainnav")
     assert toggle.is_visible()
@@ -179,7 +200,7 @@ def test_phone_width_menu_opens(page, manager):
 
 def test_pages_stay_on_this_machine_and_obey_the_csp(page, manager):
     username, _ = manager
-    _log_in(page, username)
+    log_in(page, username)
     for path in ("/chapter/", "/chapter/staff/", "/jobs/", "/account", "/api/v1/docs"):
         resp = page.goto(path)
         assert resp is not None and resp.status == 200, path

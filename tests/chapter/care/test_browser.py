@@ -10,28 +10,15 @@ from chapter.care import service
 from clubplatform import dates
 from clubplatform.tenancy import chapter_scope
 from tests.chapter.care.factories import owner
-from tests.factories import PASSWORD, make_chapter, make_user
+from tests.factories import make_chapter, make_user
 from tests.platform.test_browser import (  # noqa: F401  (fixtures)
-    TIMEOUT_MS,
-    Watch,
     browser,
     live_url,
+    log_in,
+    phone,
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def phone(browser, live_url):  # noqa: F811
-    context = browser.new_context(base_url=live_url, locale="zh-CN",
-                                  viewport={"width": 390, "height": 844})
-    context.set_default_timeout(TIMEOUT_MS)
-    pg = context.new_page()
-    pg.watch = Watch(pg)
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 @pytest.fixture
@@ -51,11 +38,8 @@ def scene(db):
     return username
 
 
-def test_staff_record_an_outcome_on_the_phone(phone, scene):
-    phone.goto("/login")
-    phone.fill("input[name=username]", scene)
-    phone.fill("input[name=password]", PASSWORD)
-    phone.click("[data-testid=login]")
+def test_staff_record_an_outcome_on_the_phone(phone, scene):  # noqa: F811
+    log_in(phone, scene, None)
     phone.wait_for_load_state()
     phone.goto("/chapter/care/")
 

@@ -9,13 +9,15 @@ import pytest
 from clubplatform import dates
 from clubplatform.db import utcnow
 from tests.chapter.portal.factories import make_portal_member
-from tests.factories import PASSWORD, make_chapter, make_owner, make_user
+from tests.factories import make_chapter, make_owner, make_user
 from tests.platform.test_browser import (  # noqa: F401  (fixtures)
-    Watch,
+    PHONE,
     _assert_clean,
     _shot,
     browser,
     live_url,
+    log_in,
+    new_page,
     page,
 )
 
@@ -24,14 +26,6 @@ pytestmark = pytest.mark.browser
 
 def _later(hours: int) -> str:
     return (utcnow() + timedelta(hours=hours)).astimezone(dates.SHANGHAI).strftime("%Y-%m-%dT%H:%M")
-
-
-def _log_in(page, username: str, lands: str) -> None:  # noqa: F811
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-testid=login]")
-    page.wait_for_url(lands)
 
 
 @pytest.fixture
@@ -46,7 +40,7 @@ def chapter_with_owner(db):
 
 def test_staff_record_and_acknowledge_a_complaint(page, chapter_with_owner):  # noqa: F811
     username, mobile, owner_id = chapter_with_owner
-    _log_in(page, username, "**/chapter/")
+    log_in(page, username, "**/chapter/")
     page.goto("/chapter/complaints/new")
     page.fill("input[name=q]", mobile)
     page.click("[data-testid=find-owner]")
@@ -77,13 +71,10 @@ def member_complaint(db):
 def test_a_member_raises_a_complaint_and_staff_acknowledge_it(browser, live_url,  # noqa: F811
                                                              member_complaint):
     member_name, staff_name = member_complaint
-    member = browser.new_context(base_url=live_url, locale="zh-CN",
-                                 viewport={"width": 390, "height": 844})
-    staff = browser.new_context(base_url=live_url, locale="zh-CN")
+    member, mp = new_page(browser, live_url, PHONE)
+    staff, sp = new_page(browser, live_url)
     try:
-        mp = member.new_page()
-        mp.watch = Watch(mp)
-        _log_in(mp, member_name, "**/portal/")
+        log_in(mp, member_name, "**/portal/")
         mp.goto("/portal/complaints/")
         mp.select_option("select[name=cause]", "repair_quality")
         mp.fill("textarea[name=description]", "保养后发动机故障灯亮")
@@ -93,9 +84,7 @@ def test_a_member_raises_a_complaint_and_staff_acknowledge_it(browser, live_url,
         complaint_id = complaint_url.rstrip("/").rsplit("/", 1)[1]
         _assert_clean(mp)
 
-        sp = staff.new_page()
-        sp.watch = Watch(sp)
-        _log_in(sp, staff_name, "**/chapter/")
+        log_in(sp, staff_name, "**/chapter/")
         sp.goto("/chapter/complaints/")
         sp.click(f"a[href='/chapter/complaints/{complaint_id}']")
         sp.fill("[data-testid=acknowledge] input[name=callback_due_at]", _later(2))

@@ -6,36 +6,30 @@ import pytest
 
 from tests.chapter.events.factories import make_event
 from tests.chapter.portal.factories import make_portal_member
-from tests.factories import PASSWORD, make_chapter, make_user
+from tests.factories import make_chapter, make_user
 from tests.platform.test_browser import (  # noqa: F401  (fixtures)
-    TIMEOUT_MS,
-    Watch,
+    PHONE,
     browser,
     live_url,
+    log_in,
+    new_page,
 )
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def phone(browser, live_url):  # noqa: F811
-    def _context():
-        context = browser.new_context(base_url=live_url, locale="zh-CN",
-                                      viewport={"width": 390, "height": 844})
-        context.set_default_timeout(TIMEOUT_MS)
-        pg = context.new_page()
-        pg.watch = Watch(pg)
-        return context, pg
-
+def phones(browser, live_url):  # noqa: F811
+    """Opens a new phone (its own browser context) on each call; all closed at the end."""
     contexts = []
 
-    def make():
-        context, pg = _context()
+    def open_phone():
+        context, pg = new_page(browser, live_url, PHONE)
         contexts.append(context)
         return pg
 
     try:
-        yield make
+        yield open_phone
     finally:
         for c in contexts:
             c.close()
@@ -58,18 +52,10 @@ def scene(db):
     return data
 
 
-def _login(page, username):
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-testid=login]")
-
-
-def test_member_rsvps_in_the_portal_and_staff_check_the_code_in(phone, scene):
+def test_member_rsvps_in_the_portal_and_staff_check_the_code_in(phones, scene):
     member_name, staff_name, event_id = scene
-    member = phone()
-    _login(member, member_name)
-    member.wait_for_url("**/portal/")
+    member = phones()
+    log_in(member, member_name, "**/portal/")
     member.goto(f"/portal/events/{event_id}")
     member.click("[data-testid=rsvp]")
     member.wait_for_selector("[data-testid=registration-code]")
@@ -78,9 +64,8 @@ def test_member_rsvps_in_the_portal_and_staff_check_the_code_in(phone, scene):
     qr = member.locator("[data-testid=registration-qr]")
     assert qr.get_attribute("src").startswith("data:image/svg+xml")
 
-    door = phone()
-    _login(door, staff_name)
-    door.wait_for_url("**/chapter/**")
+    door = phones()
+    log_in(door, staff_name, "**/chapter/**")
     door.goto(f"/chapter/events/{event_id}/check-in")
     door.fill("input[name=code]", code)
     door.click("[data-testid=check-in-code]")

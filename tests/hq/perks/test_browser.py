@@ -5,33 +5,19 @@ from __future__ import annotations
 import pytest
 
 from tests.chapter.portal.factories import make_portal_member
-from tests.factories import PASSWORD, make_chapter
+from tests.factories import make_chapter
 from tests.hq.perks.factories import make_partner, make_perk
 from tests.hq.points.factories import award
 from tests.platform.test_browser import (  # noqa: F401  (fixtures)
-    TIMEOUT_MS,
-    Watch,
     _assert_clean,
     _shot,
     browser,
     live_url,
+    log_in,
+    phone,
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def page(browser, live_url):  # noqa: F811
-    # a phone
-    context = browser.new_context(base_url=live_url, locale="zh-CN",
-                                  viewport={"width": 390, "height": 844})
-    context.set_default_timeout(TIMEOUT_MS)
-    pg = context.new_page()
-    pg.watch = Watch(pg)
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 @pytest.fixture
@@ -44,20 +30,16 @@ def offer(db):
     return data
 
 
-def test_member_takes_a_perk_in_the_portal_and_sees_the_code_and_qr(page, offer):
+def test_member_takes_a_perk_in_the_portal_and_sees_the_code_and_qr(phone, offer):  # noqa: F811
     username, perk_id = offer
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-testid=login]")
-    page.wait_for_url("**/portal/")
-    page.goto("/portal/perks/")
-    page.click(f"[data-testid=take-{perk_id}]")
-    page.wait_for_url("**/portal/perks/vouchers*")
-    code = page.locator("[data-testid=voucher-code]").first.inner_text()
+    log_in(phone, username, "**/portal/")
+    phone.goto("/portal/perks/")
+    phone.click(f"[data-testid=take-{perk_id}]")
+    phone.wait_for_url("**/portal/perks/vouchers*")
+    code = phone.locator("[data-testid=voucher-code]").first.inner_text()
     assert len(code) == 19 and code.count("-") == 3
-    qr = page.locator("[data-testid=voucher] img").first
+    qr = phone.locator("[data-testid=voucher] img").first
     assert qr.get_attribute("src").startswith("data:image/svg+xml")
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
-    _shot(page, "portal-perk-voucher")
-    _assert_clean(page)
+    _shot(phone, "portal-perk-voucher")
+    _assert_clean(phone)
