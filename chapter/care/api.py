@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from flask import abort, request
 from flask.views import MethodView
 from flask_login import current_user
 
 from chapter.care import schemas, service
+from chapter.console.api_access import chapter_staff_only
 from clubplatform import dates
 from clubplatform.api import Blueprint, CursorPage
-from clubplatform.auth.models import CHAPTER_MANAGER, CHAPTER_ROLES
+from clubplatform.auth.models import CHAPTER_MANAGER
 from clubplatform.extensions import db
 
 blp = Blueprint("api_care", __name__, url_prefix="/chapter/care",
                 description="The daily care list (chapter).")
 
 
-@blp.before_request
-def _chapter_only():
-    if current_user.is_authenticated and (current_user.role not in CHAPTER_ROLES
-                                          or current_user.chapter_id is None):
-        abort(403)
-    # another chapter's task answers 404 before its request body is even read
-    task_id = (request.view_args or {}).get("task_id")
-    if task_id is not None and current_user.is_authenticated:
-        service.get_task(task_id)
+chapter_staff_only(blp, task_id=service.get_task)
 
 
 @blp.route("/tasks")

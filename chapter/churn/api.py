@@ -7,8 +7,9 @@ from flask.views import MethodView
 from flask_login import current_user
 
 from chapter.churn import schemas, service
+from chapter.console.api_access import chapter_staff_only
 from clubplatform.api import Blueprint
-from clubplatform.auth.models import CHAPTER_ROLES, HQ_ADMIN, HQ_ROLES
+from clubplatform.auth.models import HQ_ADMIN, HQ_ROLES
 from clubplatform.extensions import db
 from clubplatform.security import client_ip
 from hq.members.service import parse_month
@@ -19,11 +20,7 @@ hq_blp = Blueprint("api_hq_churn", __name__, url_prefix="/hq/churn",
                    description="Churn matrices per chapter and region, and the cut-offs (HQ).")
 
 
-@blp.before_request
-def _chapter_only():
-    if current_user.is_authenticated and (current_user.role not in CHAPTER_ROLES
-                                          or current_user.chapter_id is None):
-        abort(403)
+chapter_staff_only(blp)
 
 
 @hq_blp.before_request

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort
 from flask.views import MethodView
 from flask_login import current_user
 
 from chapter.complaints import analytics, satisfaction, schemas, service
+from chapter.console.api_access import chapter_staff_only
 from chapter.portal import service as portal
 from clubplatform.api import Blueprint, CursorPage
-from clubplatform.auth.models import CHAPTER_ROLES, HQ_ROLES, MEMBER
+from clubplatform.auth.models import HQ_ROLES, MEMBER
 from clubplatform.extensions import db
 from clubplatform.tenancy import chapter_scope
 
@@ -27,15 +28,7 @@ def _me():
 
 # --- chapter staff --------------------------------------------------------------------
 
-@blp.before_request
-def _chapter_only():
-    if current_user.is_authenticated and (current_user.role not in CHAPTER_ROLES
-                                          or current_user.chapter_id is None):
-        abort(403)
-    # another chapter's complaint answers 404 before its request body is even read
-    complaint_id = (request.view_args or {}).get("complaint_id")
-    if complaint_id is not None and current_user.is_authenticated:
-        service.get_complaint(complaint_id)
+chapter_staff_only(blp, complaint_id=service.get_complaint)
 
 
 @blp.route("")

@@ -8,12 +8,13 @@ from flask import abort, request
 from flask.views import MethodView
 from flask_login import current_user
 
+from chapter.console.api_access import chapter_staff_only
 from chapter.events import audience, report, schemas, service
 from chapter.events.models import EventRegistration
 from chapter.portal import service as portal
 from clubplatform import dates
 from clubplatform.api import Blueprint, CursorPage
-from clubplatform.auth.models import CHAPTER_MANAGER, CHAPTER_ROLES, HQ_ADMIN, HQ_ROLES, MEMBER
+from clubplatform.auth.models import CHAPTER_MANAGER, HQ_ADMIN, HQ_ROLES, MEMBER
 from clubplatform.errors import PermissionDenied
 from clubplatform.extensions import db
 from clubplatform.security import client_ip
@@ -57,16 +58,14 @@ def qr_svg(code: str) -> str:
 
 # --- chapter staff ------------------------------------------------------------------------
 
-@blp.before_request
-def _chapter_only():
-    if current_user.is_authenticated and (current_user.role not in CHAPTER_ROLES
-                                          or current_user.chapter_id is None):
-        abort(403)
-    args = request.view_args or {}
-    if current_user.is_authenticated and args.get("event_id") is not None:
-        service.get_event(args["event_id"])  # another chapter's event: 404 before the body
+def _find_event_objects(args: dict) -> None:
+    if args.get("event_id") is not None:
+        service.get_event(args["event_id"])
         if args.get("registration_id") is not None:
             service.get_registration(args["registration_id"], event_id=args["event_id"])
+
+
+chapter_staff_only(blp, _find_event_objects)
 
 
 @blp.route("")

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, request
 from flask.views import MethodView
 from flask_login import current_user
 
+from chapter.console.api_access import chapter_staff_only
 from chapter.referrals import schemas, service
 from clubplatform.api import Blueprint, CursorPage
-from clubplatform.auth.models import CHAPTER_ROLES
 from clubplatform.extensions import db
 from clubplatform.security import client_ip
 
 blp = Blueprint("api_leads", __name__, url_prefix="/chapter/leads", description="Referrals and leads (chapter).")
 
 
-@blp.before_request
-def _chapter_only():
-    if current_user.is_authenticated and (current_user.role not in CHAPTER_ROLES
-                                          or current_user.chapter_id is None):
-        abort(403)
-    # another chapter's lead answers 404 before its request body is even read
-    lead_id = (request.view_args or {}).get("lead_id")
-    if lead_id is not None and current_user.is_authenticated:
-        service.get_lead(lead_id)
+chapter_staff_only(blp, lead_id=service.get_lead)
 
 
 @blp.route("")
