@@ -6,9 +6,10 @@ from flask import abort
 from flask.views import MethodView
 from flask_login import current_user
 
+from chapter.console.api_access import chapter_staff_only
 from chapter.members import schemas, service
 from clubplatform.api import Blueprint, CursorPage
-from clubplatform.auth.models import CHAPTER_MANAGER, CHAPTER_ROLES
+from clubplatform.auth.models import CHAPTER_MANAGER
 from clubplatform.extensions import db
 from clubplatform.security import client_ip
 from hq.members import service as members
@@ -16,10 +17,7 @@ from hq.members import service as members
 blp = Blueprint("api_chapter_members", __name__, url_prefix="/chapter/members", description="Members of the chapter.")
 
 
-@blp.before_request
-def _chapter_only():
-    if current_user.is_authenticated and current_user.role not in CHAPTER_ROLES:
-        abort(403)
+chapter_staff_only(blp)
 
 
 @blp.route("")

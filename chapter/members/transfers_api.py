@@ -8,13 +8,13 @@ nothing of the other chapter before it approves.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, g, request
+from flask import g, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from chapter.console.api_access import chapter_staff_only
 from clubplatform.api import Blueprint
-from clubplatform.auth.models import CHAPTER_ROLES
 from clubplatform.extensions import db
 from clubplatform.security import client_ip
 from hq.members import schemas
@@ -24,10 +24,7 @@ blp = Blueprint("api_chapter_transfers", __name__, url_prefix="/chapter/transfer
                 description="Transfers of members between chapters (chapter).")
 
 
-@blp.before_request
-def _chapter_roles_only():
-    if current_user.is_authenticated and current_user.role not in CHAPTER_ROLES:
-        abort(403)
+chapter_staff_only(blp)
 
 
 @blp.before_request

@@ -6,19 +6,17 @@ from flask import abort, g, request
 from flask.views import MethodView
 from flask_login import current_user
 
+from chapter.console.api_access import chapter_staff_only
 from chapter.owners import schemas, service
 from clubplatform.api import Blueprint, CursorPage
-from clubplatform.auth.models import CHAPTER_MANAGER, CHAPTER_ROLES
+from clubplatform.auth.models import CHAPTER_MANAGER
 from clubplatform.extensions import db
 from clubplatform.security import client_ip
 
 blp = Blueprint("api_owners", __name__, url_prefix="/chapter/owners", description="Owners, vehicles and service visits (chapter).")
 
 
-@blp.before_request
-def _chapter_roles_only():
-    if current_user.is_authenticated and current_user.role not in CHAPTER_ROLES:
-        abort(403)
+chapter_staff_only(blp)
 
 
 @blp.before_request

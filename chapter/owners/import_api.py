@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from chapter.console.api_access import chapter_staff_only
 from chapter.owners import importer
 from chapter.owners.jobs import JOB_NAMES, import_file
 from clubplatform import jobs
 from clubplatform.api import Blueprint
 from clubplatform.audit import service as audit
-from clubplatform.auth.models import CHAPTER_ROLES
 from clubplatform.errors import ValidationFailed
 from clubplatform.security import client_ip
 
@@ -24,10 +24,7 @@ blp = Blueprint("api_imports", __name__, url_prefix="/chapter/imports",
                 description="Importing owners, vehicles and visits from a file (chapter).")
 
 
-@blp.before_request
-def _chapter_roles_only():
-    if current_user.is_authenticated and current_user.role not in CHAPTER_ROLES:
-        abort(403)
+chapter_staff_only(blp)
 
 
 class ImportFileSchema(Schema):
