@@ -14,8 +14,11 @@
   generated once, no care task or greeting twice, and a rerun adds nothing.
 - ``redis``: gunicorn against a Redis server of the drill's own (a free port); Redis is
   stopped for 3 s under load and started again. Proves: pages and logins keep answering
-  (no 500 storm), the health check says degraded, then ok again, and a job submitted
-  after Redis is back is queued and run.
+  (no 500 storm), the health check says degraded, then ok again, a job submitted
+  after Redis is back is queued and run, and a job submitted while Redis was down
+  (``flask jobs run purge-job-runs``) is kept, enqueued by the sweep (``jobs-requeue``)
+  once Redis is back and finished exactly once. Needs only the schema and one chapter
+  (it upgrades the database and adds a chapter if there is none).
 - ``postgres``: a PostgreSQL cluster of the drill's own (initdb on a free port) is
   restarted under load. Proves: the app answers again without a restart (pool_pre_ping),
   and a worker started before the restart still runs a job after it.
@@ -471,7 +474,18 @@ def drill_redis() -> None:
     from redis import Redis
 
     wait_until(lambda: Redis.from_url(rurl).ping(), 20)
+    subprocess.run(FLASK + ["db", "upgrade"], cwd=REPO, env=env(REDIS_URL=rurl), check=True,
+                   capture_output=True, timeout=600)
     app = make_app(DB_URL, rurl)
+    import sqlalchemy as sa
+
+    from clubplatform.extensions import db
+
+    with app.app_context():
+        if db.session.execute(sa.text("SELECT count(*) FROM chapters")).scalar() == 0:
+            import import_owners as bench_import
+
+            bench_import.ensure_chapter(db)  # an empty database: one chapter is enough here
     ensure_user(app, "drill.redis")
     web = start_gunicorn(port, {"REDIS_URL": rurl}, str(OUT / "drill-redis-web.log"))
     worker = spawn(FLASK + ["jobs", "worker"], env=env(REDIS_URL=rurl),
@@ -483,9 +497,13 @@ def drill_redis() -> None:
             time.sleep(3)
             load.phase = "down"
             stop(redis, signal.SIGKILL)
+            down_at = time.monotonic()
             health_down = requests.get(f"{base}/healthz", timeout=10).json()
             _, login_down = login(base, "drill.redis")
-            time.sleep(3)
+            waiting = subprocess.run(FLASK + ["jobs", "run", "purge-job-runs"], cwd=REPO,
+                                     env=env(REDIS_URL=rurl), capture_output=True, text=True,
+                                     timeout=60)
+            time.sleep(max(0.0, 3 - (time.monotonic() - down_at)))
             redis = spawn(redis_cmd, log=str(OUT / "drill-redis.log"))
             wait_until(lambda: Redis.from_url(rurl).ping(), 20)
             load.phase = "after"
@@ -506,24 +524,65 @@ def drill_redis() -> None:
                              env=env(REDIS_URL=rurl), capture_output=True, text=True,
                              timeout=60)
         run_id = run.stdout.split(":")[0].strip()
-        import sqlalchemy as sa
-
-        from clubplatform.extensions import db
 
         with app.app_context():
-            def finished():
+            def finished(job_id=run_id):
                 db.session.remove()
                 return db.session.execute(sa.text("SELECT status FROM job_runs WHERE id = :i"),
-                                          {"i": run_id}).scalar() == "finished"
+                                          {"i": job_id}).scalar() == "finished"
 
             ok = wait_until(finished, 120, 0.5)
         proved("redis", health["status"] == "ok" and ok,
                f"after Redis came back: health {health['status']}, a new job was queued and "
                f"run by the worker started before the outage ({run_id})")
+        _drill_job_submitted_while_redis_was_down(app, waiting, rurl, finished)
     finally:
         for p in (worker, web, redis):
             stop(p)
         shutil.rmtree(rdir, ignore_errors=True)
+
+
+def _drill_job_submitted_while_redis_was_down(app, waiting, rurl, finished) -> None:
+    """The job started while Redis was down: kept, swept into the queue once, run once."""
+    import sqlalchemy as sa
+
+    from clubplatform.extensions import db
+    from clubplatform.jobs import REQUEUE_AFTER, requeue_pending
+
+    waiting_id = waiting.stdout.split(":")[0].strip()
+    with app.app_context():
+        row = db.session.execute(sa.text(
+            "SELECT status, enqueued_at, created_at FROM job_runs WHERE id = :i"),
+            {"i": waiting_id}).one_or_none()
+    proved("redis", waiting.returncode == 0 and row is not None and row.status == "queued"
+           and row.enqueued_at is None,
+           f"a job started while Redis was down answered normally (exit {waiting.returncode}: "
+           f"{waiting.stdout.strip() or waiting.stderr.strip()[-200:]}) and waits for the "
+           "job queue")
+    if row is None:
+        return
+    # the sweep leaves runs younger than REQUEUE_AFTER to their submit: wait that long,
+    # then start it as rq cron does every minute (a job the worker runs)
+    with app.app_context():
+        age = db.session.execute(sa.text(
+            "SELECT extract(epoch FROM now() - created_at) FROM job_runs WHERE id = :i"),
+            {"i": waiting_id}).scalar()
+        db.session.remove()
+    time.sleep(max(0.0, REQUEUE_AFTER.total_seconds() + 1 - float(age)))
+    sweep = subprocess.run(FLASK + ["jobs", "run", "jobs-requeue"], cwd=REPO,
+                           env=env(REDIS_URL=rurl), capture_output=True, text=True, timeout=60)
+    sweep_id = sweep.stdout.split(":")[0].strip()
+    with app.app_context():
+        ok = wait_until(lambda: finished(sweep_id) and finished(waiting_id), 120, 0.5)
+        again = requeue_pending()
+        db.session.remove()
+        final = db.session.execute(sa.text(
+            "SELECT r.status, r.attempts, s.message FROM job_runs r, job_runs s "
+            "WHERE r.id = :r AND s.id = :s"), {"r": waiting_id, "s": sweep_id}).one()
+        db.session.remove()
+    proved("redis", ok and final.status == "finished" and final.attempts == 1 and again == 0,
+           f"after Redis came back the sweep ({final.message!r}) enqueued it and it finished "
+           f"in attempt {final.attempts}; a second sweep enqueued {again} ({waiting_id})")
 
 
 # ---------------------------------------------------------------------------- drill 3

@@ -169,8 +169,9 @@ def hammer(call: Callable[[], str | None], *, duration: float = DURATION,
     return {"ok": len(latencies), "errors": errors, "wall": wall, "lat": latencies}
 
 
-def report(label: str, r: dict, width: int = 28) -> None:
-    """One line: requests/s, p50, p95, the successes and the errors by reason."""
+def report(label: str, r: dict, width: int = 28) -> tuple[float, float]:
+    """One line: requests/s, p50, p95, the successes and the errors by reason; returns
+    (requests/s, p95 in ms)."""
     lat = sorted(r["lat"])
     n_err = sum(r["errors"].values())
     if len(lat) >= 2:
@@ -181,6 +182,7 @@ def report(label: str, r: dict, width: int = 28) -> None:
     errs = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "none"
     print(f"{label:<{width}} {r['ok'] / r['wall']:8.1f} req/s   p50 {p50:7.2f} ms   "
           f"p95 {p95:7.2f} ms   ok {r['ok']}   errors {n_err} ({errs})")
+    return r["ok"] / r["wall"], p95
 
 
 def machine_line() -> str:

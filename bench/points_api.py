@@ -185,8 +185,12 @@ def main(argv: list[str] | None = None) -> int:
                 awarded[mid] = awarded.get(mid, 0) + 100
         finally:
             server.stop()
-        for label, r in results.items():
-            gd.report(label, r, width=44)
+        figures = {label: gd.report(label, r, width=44) for label, r in results.items()}
+        rate, p95 = next(iter(figures.values()))
+        errors = sum(next(iter(results.values()))["errors"].values())
+        ok = rate >= 500 and p95 <= 100 and errors == 0
+        print(f"balance reads: {rate:.1f} req/s at p95 {p95:.2f} ms, {errors} errors "
+              f"(goal >= 500 req/s at p95 <= 100 ms) -> {'PASS' if ok else 'FAIL'}")
         # what the awards wrote: one entry each, balances moved by as much
         with psycopg.connect(datagen._conninfo(url)) as conn:
             n, pts = conn.execute(

@@ -5,9 +5,11 @@ it), the real service ``hq.settlement.service`` drafts, as the monthly job does 
 ``unscoped(...)``):
 
 - ``draft_month`` for every chapter and partner of the month before the latest complete
-  month: the first draft, which settles the whole history up to that month's end;
-- ``draft_month`` of the latest complete month right after it: one month of new entries,
-  the steady-state monthly cost;
+  month: the first draft, which settles the whole history up to that month's end (what
+  the monthly job has done month by month on a platform in service: here the backlog of
+  every month since the dataset's start at once; printed, not a goal);
+- ``draft_month`` of the latest complete month right after it: one month for all chapters
+  over the whole ledger, the monthly job's cost — the issue's goal (≤ 10 s);
 - ``draft_chapter`` of that month for the chapter with the most entries that settle at a
   chapter, and for the median chapter: ``--repeat`` drafts each (the statement's lines and
   watermark taken out before each, so each reads what a first draft reads), median time.
@@ -15,8 +17,8 @@ it), the real service ``hq.settlement.service`` drafts, as the monthly job does 
 Prints the dataset's size, the times (with the slowest SQL statements of each draft), the
 ``EXPLAIN (ANALYZE, BUFFERS)`` of the one-chapter query (the ``INSERT … SELECT`` of the
 largest chapter's lines, captured from the service and explained after deleting the
-statement's lines again) and of the monthly draft's line INSERTs (likewise), the goals with PASS/FAIL (all chapters
-≤ 10 s, one chapter ≤ 50 ms) and the invariants: each month's statements sum to the
+statement's lines again) and of the monthly draft's line INSERTs (likewise), the goals with
+PASS/FAIL (one month for all chapters ≤ 10 s, one chapter ≤ 50 ms) and the invariants: each month's statements sum to the
 entries they cover, to the fen (``month_totals``, ``month_mismatches``), no entry is in two
 statements (``entries_settled_twice``) and every entry with a settlement effect up to the
 month's end is settled.
@@ -249,9 +251,11 @@ def main(argv: list[str] | None = None) -> int:
             db.session.rollback()
 
         print("\ngoals:")
-        for label in ("first draft", "next month"):
-            print(f"  all chapters, {label}: {results[label]:.2f} s (goal ≤ {GOAL_ALL_S:.0f} s) "
-                  f"-> {_verdict(results[label] <= GOAL_ALL_S)}")
+        print(f"  all chapters, one month ({latest:%Y-%m}): {results['next month']:.2f} s "
+              f"(goal ≤ {GOAL_ALL_S:.0f} s) -> {_verdict(results['next month'] <= GOAL_ALL_S)}")
+        print(f"  (the backlog up to {history:%Y-%m}, every month since the dataset's start "
+              f"drafted at once: {results['first draft']:.2f} s; no goal — in service the "
+              "monthly job drafts each month as it ends)")
         for cid, times in one.items():
             med = statistics.median(times) * 1000
             print(f"  one chapter ({cid}, {'largest' if cid == largest else 'median'}): "

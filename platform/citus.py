@@ -83,11 +83,6 @@ FK_EXCEPTIONS: dict[tuple[str, tuple[str, ...], str], str] = {
         "cross-distribution: dropped at the cut-over, kept by the settlement service",
     ("member_identities", ("member_id",), "members"):
         "identity -> member: dropped at the cut-over (the identity row is written first)",
-    # PENDING (reported to the lead): chapter tables must refer to a visit with the composite
-    # key (chapter_id, visit_id) -> service_visits (chapter_id, id), like every other child
-    ("complaints", ("visit_id",), "service_visits"): "PENDING: make it (chapter_id, visit_id)",
-    ("service_feedback", ("visit_id",), "service_visits"):
-        "PENDING: make it (chapter_id, visit_id)",
 }
 #: distribution columns the cut-over adds (a table without one today): table -> column
 PLANNED_COLUMNS = {"settlement_lines": "member_id"}

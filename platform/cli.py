@@ -60,11 +60,19 @@ def worker(burst: bool, no_scheduler: bool, maintenance_interval: int) -> None:
     """Run an RQ worker inside the app (needs REDIS_URL)."""
     from rq import Worker
 
-    from clubplatform.jobs import redis_connection
+    from clubplatform.extensions import db
+    from clubplatform.jobs import redis_connection, requeue_pending
 
     conn = redis_connection(current_app)
     if conn is None:
         raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker is needed.")
+    # runs submitted while Redis was unreachable: queue them now rather than at the next
+    # minute of ``rq cron`` (the sweep enqueues each at most once, whoever runs it)
+    requeued = requeue_pending()
+    db.session.remove()
+    db.engine.dispose()  # the work-horses connect on their own; hold no idle connection here
+    if requeued:
+        click.echo(f"enqueued {requeued} job runs that waited for the job queue")
     import os
 
     # its work-horses (one at a time) share this worker's metrics files (observability)

@@ -12,11 +12,16 @@ day enqueues nothing new.
 from rq import cron
 
 from clubplatform.jobs import import_job_function
-from clubplatform.jobs.tasks import purge_job_runs
+from clubplatform.jobs.tasks import purge_job_runs, requeue_pending_runs
 
 # 03:30 Asia/Shanghai = 19:30 UTC
 cron.register(purge_job_runs, queue_name="default", args=(None,), cron="30 19 * * *",
               name="purge-job-runs")
+
+# every minute: enqueue the job runs submitted while Redis was unreachable (each once; the
+# sweep is a no-op when there are none)
+cron.register(requeue_pending_runs, queue_name="default", args=(None,), cron="* * * * *",
+              name="jobs-requeue")
 
 # points settlement: 02:00 Asia/Shanghai on the 2nd = 18:00 UTC on the 1st; drafts the
 # month before (one set-based job; re-drafting is idempotent). By path: the kernel does

@@ -159,13 +159,17 @@ class ServiceFeedback(TenantScoped, CreatedAtMixin, db.Model):
     __tablename__ = "service_feedback"
     __table_args__ = (
         sa.UniqueConstraint("chapter_id", "visit_id", name="uq_service_feedback_chapter_id_visit"),
+        sa.ForeignKeyConstraint(["chapter_id", "visit_id"],
+                                ["service_visits.chapter_id", "service_visits.id"],
+                                name="fk_service_feedback_visit"),
         sa.Index("ix_service_feedback_chapter_advisor", "chapter_id", "advisor_id", "recorded_at"),
         sa.Index("ix_service_feedback_chapter_recorded", "chapter_id", "recorded_at"),
         sa.CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
     )
 
     id: Mapped[int] = mapped_column(BIGINT, primary_key=True)
-    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("service_visits.id"))
+    #: the service visit (same chapter)
+    visit_id: Mapped[int] = mapped_column(BIGINT)
     owner_id: Mapped[int] = mapped_column(BIGINT)
     #: the follow-up task it was recorded on
     task_id: Mapped[int | None] = mapped_column(BIGINT)

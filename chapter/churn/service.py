@@ -254,7 +254,9 @@ def classified(as_of: date, settings: Settings, *, chapter_id: int | None = None
     due_cut = months_before(as_of, settings.service_interval_months)
 
     in_window = v.c.visit_date > window_start
-    spend = sa.func.coalesce(sa.func.sum(v.c.amount_fen).filter(in_window), 0)
+    # an integer (PostgreSQL's ``sum`` of a BIGINT is a NUMERIC): cheaper keys to sort
+    spend = sa.cast(sa.func.coalesce(sa.func.sum(v.c.amount_fen).filter(in_window), 0),
+                    sa.BigInteger)
     where = [v.c.visit_date <= as_of]
     if chapter_id is not None:
         where.append(v.c.chapter_id == chapter_id)
@@ -266,8 +268,6 @@ def classified(as_of: date, settings: Settings, *, chapter_id: int | None = None
             sa.func.max(v.c.visit_date).label("last_visit"),
             sa.func.count().filter(in_window).label("visits"),
             spend.label("spend"),
-            # the same sum as an integer, for the sorts (identical order, cheaper keys)
-            sa.cast(spend, sa.BigInteger).label("spend_key"),
         ).where(*where).group_by(v.c.chapter_id, v.c.owner_id)
     ).subquery("owner_stats")
 
@@ -314,23 +314,33 @@ def classified(as_of: date, settings: Settings, *, chapter_id: int | None = None
 
     elsewhere = sa.and_(people.c.last_visit > due_cut,
                         sa.or_(elsewhere_by("mobile"), elsewhere_by("id_number_digest")))
+    # the flag first, so that the window sorts below carry narrow rows (not the person keys)
+    flagged = sa.select(
+        people.c.chapter_id, people.c.owner_id, people.c.last_visit, people.c.visits,
+        people.c.spend, sa.case((elsewhere, True), else_=False).label("elsewhere"))
+    flagged = (flagged.cte("flagged").prefix_with("MATERIALIZED")
+               if isinstance(people, sa.CTE) else flagged.subquery("flagged"))
 
-    part = people.c.chapter_id
+    part = flagged.c.chapter_id
     n = sa.func.count().over(partition_by=part)
-    at_least = sa.func.count().over(partition_by=part, order_by=people.c.spend_key.desc())
+    # owners spending at least as much (peers included): the value segment, and the M score
+    at_least = sa.func.count().over(partition_by=part, order_by=flagged.c.spend.desc())
 
-    def quintile(col):
-        rank = sa.func.rank().over(partition_by=part, order_by=col.asc())
-        return (sa.literal(1) + (sa.literal(5) * (rank - 1)) // n)
+    def quintile(rank):
+        """1–5 from a rank (1 = the lowest): ``1 + 5 × (rank − 1) ÷ n``."""
+        return sa.literal(1) + (sa.literal(5) * (rank - 1)) // n
+
+    def rank_of(col):
+        return sa.func.rank().over(partition_by=part, order_by=col.asc())
 
     ranked = (
         sa.select(
-            people.c.chapter_id, people.c.owner_id, people.c.last_visit, people.c.visits,
-            people.c.spend,
-            sa.case((elsewhere, True), else_=False).label("elsewhere"),
-            n.label("n"), at_least.label("at_least"),
-            *([quintile(people.c.last_visit).label("r"), quintile(people.c.visits).label("f"),
-               quintile(people.c.spend_key).label("m")] if rfm else []),
+            flagged.c.chapter_id, flagged.c.owner_id, flagged.c.last_visit, flagged.c.visits,
+            flagged.c.spend, flagged.c.elsewhere, n.label("n"), at_least.label("at_least"),
+            # M: the rank by spend ascending is 1 + (n − at_least): no sort of its own
+            *([quintile(rank_of(flagged.c.last_visit)).label("r"),
+               quintile(rank_of(flagged.c.visits)).label("f"),
+               quintile(sa.literal(1) + n - at_least).label("m")] if rfm else []),
         )
     ).subquery("ranked")
 

@@ -63,6 +63,9 @@ class Complaint(TenantScoped, CreatedAtMixin, UpdatedAtMixin, db.Model):
         sa.ForeignKeyConstraint(["chapter_id", "vehicle_id"],
                                 ["vehicles.chapter_id", "vehicles.id"],
                                 name="fk_complaints_vehicle"),
+        sa.ForeignKeyConstraint(["chapter_id", "visit_id"],
+                                ["service_visits.chapter_id", "service_visits.id"],
+                                name="fk_complaints_visit"),
         sa.Index("ix_complaints_chapter_status_due", "chapter_id", "status", "callback_due_at"),
         sa.Index("ix_complaints_chapter_owner", "chapter_id", "owner_id", "status"),
         sa.Index("ix_complaints_chapter_received", "chapter_id", "received_on"),
@@ -89,8 +92,9 @@ class Complaint(TenantScoped, CreatedAtMixin, UpdatedAtMixin, db.Model):
     owner_id: Mapped[int] = mapped_column(BIGID)
     #: the car concerned, if any (same chapter)
     vehicle_id: Mapped[int | None] = mapped_column(BIGID)
-    #: the service visit (work order) concerned, if any (same chapter: checked on write)
-    visit_id: Mapped[int | None] = mapped_column(BIGID, sa.ForeignKey("service_visits.id"))
+    #: the service visit (work order) concerned, if any (same chapter: the key is
+    #: ``(chapter_id, visit_id)``)
+    visit_id: Mapped[int | None] = mapped_column(BIGID)
     #: how it came in: one of :data:`CHANNELS`
     channel: Mapped[str] = mapped_column(sa.String(16))
     #: one of :data:`CAUSES`

@@ -129,6 +129,8 @@ class ServiceVisit(TenantScoped, CreatedAtMixin, db.Model):
 
     __tablename__ = "service_visits"
     __table_args__ = (
+        # the target of chapter tables' composite keys (complaints, service feedback)
+        sa.UniqueConstraint("chapter_id", "id", name="uq_service_visits_chapter_id_id"),
         sa.UniqueConstraint("chapter_id", "order_no", name="uq_service_visits_chapter_id_order_no"),
         sa.ForeignKeyConstraint(["chapter_id", "vehicle_id"], ["vehicles.chapter_id", "vehicles.id"],
                                 name="fk_service_visits_vehicle"),

@@ -4,6 +4,9 @@
   :class:`~clubplatform.jobs.models.JobRun`, commits, and enqueues the job.
 - Without ``REDIS_URL`` the job runs inline, in-process, before ``submit`` returns;
   with it, an RQ worker runs it (``flask jobs worker``).
+- If Redis cannot be reached when a job is submitted, the run is kept (queued, with no
+  ``enqueued_at``) and :func:`requeue_pending` enqueues it once Redis is back: every
+  minute from ``rq cron`` (``jobs-requeue``) and when ``flask jobs worker`` starts.
 - Job functions are module-level functions decorated with :func:`tracked`; their first
   argument is ``chapter_id`` (or ``None`` for HQ jobs). The decorator opens a fresh
   application context (so a fresh session), the tenant scope, keeps the JobRun row
@@ -23,8 +26,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app, has_app_context
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Retry, get_current_job
+from rq.exceptions import DuplicateJobError
 from rq.job import Job
 
 from clubplatform.db import utcnow
@@ -36,6 +43,13 @@ from clubplatform.tenancy import chapter_scope, reset_scope, set_request_scope
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY = Retry(max=3, interval=[10, 60, 300])
+#: what :func:`submit` catches when Redis cannot be reached: the run waits for the sweeper
+REDIS_UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+#: a run younger than this is left to the :func:`submit` that is enqueueing it
+REQUEUE_AFTER = timedelta(seconds=15)
+#: a run enqueued this long ago and still queued is checked against RQ: if Redis lost it
+#: (a restart of a Redis that keeps nothing on disk), it is enqueued again
+LOST_AFTER = timedelta(minutes=2)
 
 _fake_redis = None
 _worker_app = None
@@ -95,16 +109,23 @@ def submit(
     """Record a job run, commit, then enqueue ``func(chapter_id, *args)``.
 
     Called at the edge (view, API handler, CLI, scheduler fan-out): it commits the
-    session, so call it after the edge's own work. ``input_file`` is
-    ``(filename, content_type, bytes)`` stored with the run for the job to read.
-    ``key`` makes the id deterministic (a scheduled run per chapter and day); a
-    second submit with the same key returns the existing run instead of a new one.
+    session, so call it after the edge's own work. ``args`` are JSON primitives (they
+    are kept with the run). ``input_file`` is ``(filename, content_type, bytes)``
+    stored with the run for the job to read. ``key`` makes the id deterministic (a
+    scheduled run per chapter and day); a second submit with the same key returns the
+    existing run instead of a new one.
+
+    If Redis cannot be reached, the run is returned all the same, queued and not yet
+    enqueued (``enqueued_at`` None): :func:`requeue_pending` enqueues it once Redis is back.
     """
     job_id = make_job_id(name, chapter_id, key)
     existing = db.session.get(JobRun, job_id)
     if existing is not None:
         return existing
-    run = JobRun(id=job_id, name=name, chapter_id=chapter_id, user_id=user_id, status=QUEUED)
+    run = JobRun(id=job_id, name=name, chapter_id=chapter_id, user_id=user_id, status=QUEUED,
+                 function=f"{func.__module__}.{func.__qualname__}", args=list(args),
+                 retry={"max": retry.max, "intervals": retry.intervals} if retry else None,
+                 timeout=timeout)
     db.session.add(run)
     db.session.flush()  # the run row first: the file refers to it
     if input_file is not None:
@@ -113,22 +134,117 @@ def submit(
             JobFile(job_id=job_id, kind="input", filename=filename,
                     content_type=content_type, content=content)
         )
+    spec = _spec(run)
     db.session.commit()
-    queue = get_queue()
-    func_path = f"{func.__module__}.{func.__qualname__}"
-    queue.enqueue(
-        func_path,
-        chapter_id,
-        *args,
-        job_id=job_id,
-        retry=retry if queue.is_async else None,
-        job_timeout=timeout,
-        result_ttl=7 * 24 * 3600,
-        failure_ttl=30 * 24 * 3600,
-        description=name,
-    )
+    try:
+        _enqueue(get_queue(), spec)
+    except REDIS_UNREACHABLE as exc:
+        log.warning("job %s waits for the job queue: Redis is unreachable (%s)", job_id, exc)
+        return run
+    _mark_enqueued(job_id)
+    db.session.commit()
     db.session.expire(run)
     return run
+
+
+def _spec(run: JobRun) -> dict:
+    """What the queue needs of a run, read while the row is at hand."""
+    return {"id": run.id, "name": run.name, "function": run.function,
+            "chapter_id": run.chapter_id, "args": list(run.args or ()), "retry": run.retry,
+            "timeout": run.timeout or 3600}
+
+
+def _enqueue(queue: Queue, spec: dict) -> None:
+    """Put a recorded run on the queue (same id, same function and arguments).
+
+    With Redis the enqueue is unique: if the id is already there (another process put it
+    there first) nothing is added. Inline, the job runs before this returns.
+    """
+    retry = spec["retry"]
+    try:
+        queue.enqueue(
+            spec["function"],
+            spec["chapter_id"],
+            *spec["args"],
+            job_id=spec["id"],
+            retry=Retry(max=retry["max"], interval=retry["intervals"])
+            if retry and queue.is_async else None,
+            job_timeout=spec["timeout"],
+            result_ttl=7 * 24 * 3600,
+            failure_ttl=30 * 24 * 3600,
+            description=spec["name"],
+            **({"unique": True} if queue.is_async else {}),
+        )
+    except DuplicateJobError:
+        log.info("job %s was already in the queue", spec["id"])
+
+
+def _mark_enqueued(job_id: str) -> None:
+    # a Core UPDATE of the one column: an inline job has already written the rest of the row
+    db.session.execute(sa.update(JobRun).where(JobRun.id == job_id)
+                       .values(enqueued_at=utcnow()))
+
+
+def requeue_pending(min_age: timedelta = REQUEUE_AFTER,
+                    lost_after: timedelta = LOST_AFTER) -> int:
+    """Enqueue the queued runs that are not on the queue; return how many.
+
+    Two kinds: a run submitted while Redis was unreachable (no ``enqueued_at``; older than
+    ``min_age``, younger ones belong to the :func:`submit` enqueueing them), and a run
+    enqueued more than ``lost_after`` ago that is still queued but that RQ no longer has
+    (Redis lost its data: a restart of a server that keeps nothing on disk). Each is taken
+    under a row lock (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: a second sweeper skips it),
+    enqueued with its own id and arguments unless RQ has that id, marked enqueued and
+    committed, one at a time: a run is never on the queue twice. Stops at the first run
+    Redis refuses.
+    """
+    queue = get_queue()
+    now = utcnow()
+    waiting = sa.and_(JobRun.enqueued_at.is_(None), JobRun.created_at < now - min_age)
+    if queue.is_async:  # inline, an enqueued run has run: nothing can be lost
+        waiting = sa.or_(waiting, JobRun.enqueued_at < now - lost_after)
+    candidates = db.session.execute(
+        sa.select(JobRun.id)
+        .where(JobRun.status == QUEUED, JobRun.function.is_not(None), waiting)
+        .order_by(JobRun.created_at)
+    ).scalars().all()
+    db.session.commit()
+    enqueued = 0
+    for job_id in candidates:
+        run = db.session.execute(
+            sa.select(JobRun).where(JobRun.id == job_id, JobRun.status == QUEUED)
+            .with_for_update(skip_locked=True)
+        ).scalar_one_or_none()
+        if run is None:  # another sweeper has it, or it has gone on since
+            db.session.commit()
+            continue
+        spec, lost = _spec(run), run.enqueued_at is not None
+        try:
+            if not queue.is_async:
+                # inline the job runs inside the enqueue and writes its own row: mark
+                # and commit first, so that this session holds no lock on it
+                _mark_enqueued(job_id)
+                db.session.commit()
+                _enqueue(queue, spec)
+            elif Job.exists(job_id, connection=queue.connection):
+                if not lost:
+                    log.info("job %s had reached the queue; marked enqueued", job_id)
+                    _mark_enqueued(job_id)
+                db.session.commit()  # on the queue: a worker will take it
+                continue
+            else:
+                _enqueue(queue, spec)
+                _mark_enqueued(job_id)
+                db.session.commit()
+        except REDIS_UNREACHABLE as exc:
+            db.session.rollback()
+            log.warning("Redis is still unreachable (%s): the waiting job runs stay queued",
+                        exc)
+            break
+        enqueued += 1
+        log.info("job %s enqueued %s", job_id,
+                 "again: Redis had lost it" if lost else "after waiting for the job queue")
+    return enqueued
 
 
 def current_run_id() -> str | None:

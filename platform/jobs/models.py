@@ -27,6 +27,10 @@ class JobRun(CreatedAtMixin, db.Model):
         ),
         sa.Index("ix_job_runs_user_created", "user_id", "created_at"),
         sa.Index("ix_job_runs_chapter_created", "chapter_id", "created_at"),
+        # the sweeper's lookup: the queued runs (few: waiting for a worker, or for Redis)
+        sa.Index("ix_job_runs_waiting", "created_at",
+                 postgresql_where=sa.text("status = 'queued'"),
+                 sqlite_where=sa.text("status = 'queued'")),
     )
 
     #: the RQ job id, e.g. ``org.import_dealers:hq:3f2a…``
@@ -49,6 +53,19 @@ class JobRun(CreatedAtMixin, db.Model):
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: dotted path of the job function, e.g. ``clubplatform.org.jobs.import_dealers``: with
+    #: the columns below, what a run needs to be enqueued later (None on runs from before
+    #: migration 0010)
+    function: Mapped[str | None] = mapped_column(sa.String(255))
+    #: the function's arguments after ``chapter_id`` (JSON primitives)
+    args: Mapped[list | None] = mapped_column(sa.JSON)
+    #: RQ's retry policy, ``{"max": 3, "intervals": [10, 60, 300]}``; None: no retry
+    retry: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: seconds RQ lets the job run before it stops it
+    timeout: Mapped[int | None] = mapped_column(sa.Integer)
+    #: when the run reached the job queue; None while it waits because Redis could not be
+    #: reached at submit time (:func:`clubplatform.jobs.requeue_pending` enqueues it later)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class JobFile(CreatedAtMixin, db.Model):

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from clubplatform import jobs
 from clubplatform.extensions import db
-from clubplatform.jobs.models import JobFile, JobRun
+from clubplatform.jobs.models import QUEUED, JobFile, JobRun
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -19,6 +19,9 @@ STATUS_LABELS = {
     "finished": _l("Finished"),
     "failed": _l("Failed"),
 }
+#: a queued run that has not reached the queue yet: Redis was unreachable when it was
+#: submitted; it is enqueued once Redis is back (clubplatform.jobs.requeue_pending)
+WAITING_FOR_QUEUE = _l("Waiting for the job queue")
 JOB_LABELS = {
     "org.import_dealers": _l("Dealer import"),
     "jobs.purge": _l("Clean up old jobs"),
@@ -46,12 +49,19 @@ def get_visible_run(job_id: str) -> JobRun:
     return run
 
 
+def status_label(run: JobRun) -> str:
+    """The run's status for people: "Waiting for the job queue" until it reaches it."""
+    if run.status == QUEUED and run.enqueued_at is None:
+        return str(WAITING_FOR_QUEUE)
+    return str(STATUS_LABELS.get(run.status, run.status))
+
+
 def run_status(run: JobRun) -> dict:
     return {
         "id": run.id,
         "name": run.name,
         "status": run.status,
-        "status_label": str(STATUS_LABELS.get(run.status, run.status)),
+        "status_label": status_label(run),
         "progress": jobs.live_progress(run),
         "message": run.message,
         "result": run.result,
@@ -63,7 +73,8 @@ def run_status(run: JobRun) -> dict:
 def index():
     """Recent jobs."""
     page = db.paginate(visible_runs(), per_page=30, error_out=False)
-    return render_template("jobs/index.html", page=page, labels=STATUS_LABELS, job_labels=JOB_LABELS)
+    return render_template("jobs/index.html", page=page, status_label=status_label,
+                           job_labels=JOB_LABELS)
 
 
 @bp.route("/<job_id>/status")
@@ -97,4 +108,4 @@ def detail(job_id: str):
         .where(JobFile.job_id == run.id, JobFile.kind == "errors")
     ).scalar_one() > 0
     return render_template("jobs/detail.html", run=run, status=run_status(run),
-                           has_errors=has_errors, labels=STATUS_LABELS, job_labels=JOB_LABELS)
+                           has_errors=has_errors, job_labels=JOB_LABELS)

@@ -17,3 +17,9 @@ def report_scope(chapter_id):
 @jobs.tracked
 def always_fails(chapter_id):
     raise RuntimeError("the partner system is down")
+
+
+@jobs.tracked
+def echo_args(chapter_id, text, mapping):
+    """Return the arguments the job was given."""
+    return {"chapter_id": chapter_id, "text": text, "mapping": mapping}
