@@ -30,6 +30,10 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(session_id: str):
+        # a request that names its credentials (an API token) is judged by them alone,
+        # whatever session cookie the client also sends
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            return None
         return auth_service.load_session_user(session_id)
 
     @login_manager.request_loader

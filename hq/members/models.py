@@ -36,6 +36,10 @@ class Member(HomeChapter, CreatedAtMixin, UpdatedAtMixin, db.Model):
         sa.CheckConstraint(sql_in("tier", TIERS), name="tier_known"),
         sa.CheckConstraint("gender IS NULL OR " + sql_in("gender", GENDERS), name="gender_known"),
         sa.CheckConstraint("points_balance >= 0", name="balance_not_negative"),
+        # the chapter's member list, newest first (its page read backwards, no sort), and
+        # its status counts and total from the index alone
+        sa.Index("ix_members_chapter_joined", "chapter_id", "joined_on", "id"),
+        sa.Index("ix_members_chapter_status", "chapter_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),

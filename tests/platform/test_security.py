@@ -171,6 +171,30 @@ def test_bearer_token_api_write_needs_no_csrf_header(client, db, csrf_on):
     assert resp.status_code == 201
 
 
+def test_bearer_token_api_write_with_a_session_cookie_too_is_judged_by_the_token(
+        client, db, login_as, csrf_on):
+    login_as(make_user("hq_admin"))  # a phone app that also kept a session cookie
+    _, plain = auth.create_token(make_user("hq_admin"), "app", days=1)
+    db.session.commit()
+
+    resp = client.post("/api/v1/auth/tokens", json={"name": "another", "days": 1},
+                       headers={"Authorization": f"Bearer {plain}"})
+
+    assert resp.status_code == 201
+
+
+def test_a_revoked_token_is_refused_even_with_a_valid_session_cookie(client, db, login_as):
+    user = make_user("hq_admin")
+    login_as(user)
+    token, plain = auth.create_token(user, "app", days=1)
+    auth.revoke_token(token, actor=user)
+    db.session.commit()
+
+    resp = client.get("/api/v1/auth/tokens", headers={"Authorization": f"Bearer {plain}"})
+
+    assert resp.status_code == 401
+
+
 # --- templates ---------------------------------------------------------------------
 
 def _templates() -> list[Path]:
