@@ -38,15 +38,15 @@ import datagen  # noqa: E402
 
 GOAL_ONE_MS = 200.0
 
-#: the indexes the churn statements read (migration 0008_churn); on a dataset built
+#: the indexes the churn statements read (migrations 0008_churn, 0012_person_keys); on a dataset built
 #: before them, create them by hand (``psql -c "<statement>"``, about 10 s each)
 CHURN_INDEXES = {
     "ix_service_visits_churn": "CREATE INDEX ix_service_visits_churn ON service_visits "
                                "(chapter_id, owner_id, visit_date, amount_fen)",
     "ix_owners_person_mobile": "CREATE INDEX ix_owners_person_mobile ON owners "
-                               "(mobile, chapter_id, id)",
+                               "(mobile COLLATE \"C\", chapter_id, id)",
     "ix_owners_person_id_digest": "CREATE INDEX ix_owners_person_id_digest ON owners "
-                                  "(id_number_digest, chapter_id, id)",
+                                  "(id_number_digest COLLATE \"C\", chapter_id, id)",
 }
 
 

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_sqlalchemy.session import Session as _FsaSession
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import FunctionElement
 from werkzeug.routing import IntegerConverter
 
 NAMING_CONVENTION = {
@@ -93,6 +95,26 @@ def _sqlite_pragmas(dbapi_conn, record) -> None:
 class UpdatedAtMixin:
     #: when the row was last changed (UTC)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class bytewise(FunctionElement):  # noqa: N801 (an SQL expression)
+    """A text column compared byte by byte: ``col COLLATE "C"`` on PostgreSQL; on SQLite
+    the column itself (SQLite compares bytes by default). For keys without a language order
+    (mobiles, digests) whose index is built ``COLLATE "C"``: a comparison reads such an
+    index only under the same collation."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(bytewise)
+def _bytewise_pg(element, compiler, **kw):
+    return f'({compiler.process(list(element.clauses)[0], **kw)} COLLATE "C")'
+
+
+@compiles(bytewise, "sqlite")
+def _bytewise_sqlite(element, compiler, **kw):
+    return compiler.process(list(element.clauses)[0], **kw)
 
 
 def sql_in(column: str, values: tuple[str, ...]) -> str:

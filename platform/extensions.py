@@ -15,7 +15,6 @@ from flask_wtf.csrf import CSRFProtect
 from clubplatform.db import Base, RoutingSession
 
 
-
 class RequestDomain(flask_babel.Domain):
     """flask_babel's message domain, with the request's translations looked up once.
 

@@ -38,6 +38,11 @@ class ChurnSetting(db.Model):
 # lookup is a scan of every owner in the country; they deliberately do not lead with
 # chapter_id, because the lookup is across chapters. The owner's chapter and id are in
 # the index, so a look-up reads the index alone (no owner row).
+# On PostgreSQL their key column compares byte by byte (``COLLATE "C"``, revision
+# 0012_person_keys: mobiles and hex digests have no language order), which makes each of
+# the many probes cheaper than under the database's default collation; the look-up
+# compares with :class:`clubplatform.db.bytewise` so that it reads them. (SQLAlchemy has no per-index
+# collation: the revision sets it; PostgreSQL reports such an index as on the column.)
 sa.Index("ix_owners_person_mobile", Owner.__table__.c.mobile, Owner.__table__.c.chapter_id,
          Owner.__table__.c.id)
 sa.Index("ix_owners_person_id_digest", Owner.__table__.c.id_number_digest,

@@ -60,7 +60,7 @@ from chapter.churn.models import ChurnSetting, ChurnSnapshot
 from chapter.owners.models import Owner, ServiceVisit
 from clubplatform import dates
 from clubplatform.audit import service as audit
-from clubplatform.db import utcnow
+from clubplatform.db import bytewise, utcnow
 from clubplatform.errors import ValidationFailed, field_error
 from clubplatform.extensions import db
 from clubplatform.org.models import Chapter, Dealer, Region
@@ -235,8 +235,8 @@ def classified(as_of: date, settings: Settings, *, chapter_id: int | None = None
     ``chapter_id`` limits it to one chapter; without it every chapter (or those in
     ``chapter_ids``) is classified, each within its own chapter (windows partitioned
     by chapter). Columns: ``chapter_id, owner_id, last_visit, visits, spend, elsewhere,
-    value, loyalty, r, f, m`` (R, F, M only with ``rfm``: the matrix does without
-    their three sorts).
+    value, loyalty, r, f, m, population`` (R, F, M only with ``rfm``: the matrix does
+    without their sorts; ``population``: the owners classified in the chapter).
 
     What keeps a large chapter fast on PostgreSQL (``bench/churn.py``): the chapter's
     visits are read from the covering index ``ix_service_visits_churn`` alone (no table
@@ -300,7 +300,7 @@ def classified(as_of: date, settings: Settings, *, chapter_id: int | None = None
                     .where(people.c.last_visit > due_cut, people.c[col].is_not(None))
                     .order_by(sa.collate(people.c[col], "C")))
             found = sa.select(o2.c[col]).where(
-                o2.c[col] == sa.any_(sa.func.array(keys.scalar_subquery())),
+                bytewise(o2.c[col]) == sa.any_(sa.func.array(keys.scalar_subquery())),
                 o2.c.chapter_id != chapter_id, visited_there)
             return people.c[col].in_(found)
     else:
@@ -309,7 +309,8 @@ def classified(as_of: date, settings: Settings, *, chapter_id: int | None = None
         def elsewhere_by(col: str):
             return sa.exists(
                 sa.select(sa.literal(1)).select_from(o2)
-                .where(o2.c[col] == people.c[col], o2.c.chapter_id != people.c.chapter_id,
+                .where(bytewise(o2.c[col]) == people.c[col],
+                       o2.c.chapter_id != people.c.chapter_id,
                        visited_there))
 
     elsewhere = sa.and_(people.c.last_visit > due_cut,
@@ -357,6 +358,7 @@ def classified(as_of: date, settings: Settings, *, chapter_id: int | None = None
         ranked.c.chapter_id, ranked.c.owner_id, ranked.c.last_visit, ranked.c.visits,
         ranked.c.spend, ranked.c.elsewhere, value.label("value"), loyalty.label("loyalty"),
         *([sa.cast(ranked.c[k], sa.Integer).label(k) for k in ("r", "f", "m")] if rfm else []),
+        ranked.c.n.label("population"),
     ).subquery("classified")
 
 
@@ -611,7 +613,9 @@ def owners_query(chapter_id: int, as_of: date, *, loyalty: str | None = None,
         where.append(c.c.loyalty == loyalty)
     if value is not None:
         where.append(c.c.value == value)
-    cell = sa.select(c, sa.func.count().over().label("total_rows")).where(*where).subquery("cell")
+    # the whole population is counted already (its chapter's window); a cell is counted here
+    total = sa.func.count().over() if where else c.c.population
+    cell = sa.select(c, total.label("total_rows")).where(*where).subquery("cell")
     complaints = open_complaint_owner_ids(chapter_id)
     flagged = (cell.c.owner_id.in_(complaints) if complaints is not None else sa.false())
 

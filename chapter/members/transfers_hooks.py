@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from chapter.owners.models import Owner, Vehicle
 from chapter.recruitment.models import Application
-from clubplatform.db import utcnow
+from clubplatform.db import bytewise, utcnow
 from clubplatform.extensions import db
 from hq.members import service as members
 from hq.members.models import Member
@@ -61,9 +61,10 @@ def anonymise_owner_records(member: Member, *, placeholder: str,
     if member.owner_id:
         conds.append(sa.and_(Owner.chapter_id == member.chapter_id, Owner.id == member.owner_id))
     if member.mobile:
-        conds.append(Owner.mobile == member.mobile)
+        # across chapters: the person indexes (compared byte by byte on PostgreSQL)
+        conds.append(bytewise(Owner.mobile) == member.mobile)
     if member.id_number_digest:
-        conds.append(Owner.id_number_digest == member.id_number_digest)
+        conds.append(bytewise(Owner.id_number_digest) == member.id_number_digest)
     if member.user_id:
         conds.append(Owner.user_id == member.user_id)
     owners = db.session.execute(

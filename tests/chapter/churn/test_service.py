@@ -265,3 +265,15 @@ def test_months_before_clamps_to_the_month_end():
     assert service.months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
     assert service.months_before(date(2026, 6, 30), 12) == date(2025, 6, 30)
     assert service.months_before(date(2026, 1, 15), 24) == date(2024, 1, 15)
+
+
+@pytest.mark.postgres
+def test_person_indexes_compare_their_keys_byte_by_byte_on_postgresql(app, db):
+    import sqlalchemy as sa
+
+    defs = dict(db.session.execute(sa.text(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE 'ix_owners_person_%'"
+    )).all())
+
+    assert 'mobile COLLATE "C"' in defs["ix_owners_person_mobile"]
+    assert 'id_number_digest COLLATE "C"' in defs["ix_owners_person_id_digest"]
