@@ -15,12 +15,15 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from chapter.churn import service as churn
 from chapter.events.models import CANCELLED, Event, EventInvitation
 from chapter.owners.models import ServiceVisit, Vehicle
 from clubplatform import dates
 from clubplatform.audit import service as audit
+from clubplatform.db import utcnow
 from clubplatform.errors import Conflict, ValidationFailed, field_error
 from clubplatform.extensions import db
 from hq.members.models import ACTIVE, TIERS, Member
@@ -168,30 +171,29 @@ def invite(event: Event, raw_filters: dict | None, *, actor=None, ip: str | None
     filters = clean_filters(raw_filters)
     if _uses_segments(filters):
         churn.no_jit()
-    member_ids = list(db.session.execute(audience_query(filters, event.chapter_id)).scalars())
-    known = set(db.session.execute(
-        sa.select(EventInvitation.member_id).where(EventInvitation.event_id == event.id)
-    ).scalars())
-    fresh = [m for m in member_ids if m not in known]
-    invitations = []
-    for member_id in fresh:
-        invitation = EventInvitation(chapter_id=event.chapter_id, event_id=event.id,
-                                     member_id=member_id, invited_by_id=getattr(actor, "id", None))
-        db.session.add(invitation)
-        invitations.append(invitation)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except sa.exc.IntegrityError as exc:  # a parallel run invited some of them first
-        raise field_error("event_id", _l("Invitations are being sent already; try again."),
-                          Conflict) from exc
+    # one statement records the audience's members not invited yet (a parallel run's rows
+    # are skipped: the outbox's dedupe keys send each member one message in any case)
+    inv = EventInvitation.__table__
+    ids = audience_query(filters, event.chapter_id).subquery("audience")
+    already = sa.select(inv.c.member_id).where(inv.c.chapter_id == event.chapter_id,
+                                               inv.c.event_id == event.id)
+    source = sa.select(
+        sa.literal(event.chapter_id, sa.Integer), sa.literal(event.id, sa.BigInteger), ids.c.id,
+        sa.literal(getattr(actor, "id", None), sa.Integer),
+        sa.literal(utcnow(), inv.c.created_at.type)).where(ids.c.id.not_in(already))
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    fresh = db.session.execute(
+        insert(inv).from_select(["chapter_id", "event_id", "member_id", "invited_by_id",
+                                 "created_at"], source)
+        .on_conflict_do_nothing(index_elements=["chapter_id", "event_id", "member_id"])
+        .returning(inv.c.member_id)).scalars().all()
+    # the audience as counted before sending: the new invitations and the earlier ones
+    matching = db.session.execute(sa.select(sa.func.count()).select_from(
+        audience_query(filters, event.chapter_id).subquery())).scalar_one()
     event.audience = filters
-    members = {m.id: m for m in db.session.execute(
-        sa.select(Member).where(Member.id.in_(fresh))).scalars()} if fresh else {}
-    queued = outbox.hand_invitations_to_outbox(event, invitations, members) if invitations else 0
+    queued = outbox.hand_invitations_to_outbox(event) if fresh else 0
     db.session.flush()
     audit.record("event_invitations", actor=actor, ip=ip, chapter_id=event.chapter_id,
                  target_type="event", target_id=event.id,
-                 details={"invited": len(invitations), "queued": queued})
-    return {"filters": filters, "matching": len(member_ids), "invited": len(invitations),
-            "queued": queued}
+                 details={"invited": len(fresh), "queued": queued})
+    return {"filters": filters, "matching": matching, "invited": len(fresh), "queued": queued}

@@ -61,36 +61,55 @@ def _when(event: Event) -> str:
     return dates.local(event.starts_at).strftime("%Y-%m-%d %H:%M")
 
 
-def hand_invitations_to_outbox(event: Event, invitations: list[EventInvitation],
-                               members: dict[int, Member]) -> int:
-    """Queue one invitation message per invited member (dedupe key per event and member).
+#: where the member's name goes in a text translated once for many members (a NUL never
+#: comes from a form or the API: they refuse it)
+_NAME = "\x00name\x00"
 
-    Returns how many were newly queued; marks each invitation ``queued_at``.
+
+def hand_invitations_to_outbox(event: Event) -> int:
+    """Queue one invitation message per invited member not handed over yet (dedupe key per
+    event and member); returns how many were newly queued and marks their invitations
+    ``queued_at``. The text is translated once per language and the messages are written
+    a few hundred per statement: an invitation to a whole large chapter stays quick.
     """
+    import sqlalchemy as sa
+
+    from clubplatform.extensions import db
     from clubplatform.messaging import service as messaging
 
-    queued = 0
-    for invitation in invitations:
-        member = members.get(invitation.member_id)
-        route = marketing_channel(member) if member is not None else None
+    inv = EventInvitation.__table__
+    members = db.session.execute(
+        sa.select(Member).join(inv, inv.c.member_id == Member.id)
+        .where(inv.c.chapter_id == event.chapter_id, inv.c.event_id == event.id,
+               inv.c.queued_at.is_(None))).scalars().all()
+    texts, messages, handed = {}, [], []
+    for member in members:
+        route = marketing_channel(member)
         if route is None:
             continue
         channel, recipient = route
         locale = _locale(member)
-        with force_locale(locale):
-            english = locale == "en"
-            subject = _("Invitation: %(title)s", title=event.title(english))
-            body = _("%(name)s, you are invited to %(title)s on %(when)s at %(place)s. "
-                     "RSVP in the member portal.", name=member.name, title=event.title(english),
-                     when=_when(event), place=event.place)
-        message = messaging.queue_message(
+        if locale not in texts:  # the member's name goes in below, for each member
+            with force_locale(locale):
+                english = locale == "en"
+                texts[locale] = (
+                    _("Invitation: %(title)s", title=event.title(english)),
+                    _("%(name)s, you are invited to %(title)s on %(when)s at %(place)s. "
+                      "RSVP in the member portal.", name=_NAME,
+                      title=event.title(english), when=_when(event), place=event.place))
+        subject, body = texts[locale]
+        messages.append(dict(
             chapter_id=event.chapter_id, channel=channel, kind=INVITATION_KIND,
             dedupe_key=invitation_key(event.id, member.id), recipient=recipient,
-            member_id=member.id, language=locale, subject=subject, body=body)
-        if invitation.queued_at is None:
-            invitation.queued_at = utcnow()
-        if message is not None:
-            queued += 1
+            member_id=member.id, language=locale, subject=subject,
+            body=body.replace(_NAME, member.name or "")))
+        handed.append(member.id)
+    queued = messaging.queue_messages(messages)
+    now = utcnow()
+    for i in range(0, len(handed), 1000):
+        db.session.execute(sa.update(inv).where(
+            inv.c.chapter_id == event.chapter_id, inv.c.event_id == event.id,
+            inv.c.member_id.in_(handed[i:i + 1000])).values(queued_at=now))
     return queued
 
 

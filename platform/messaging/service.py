@@ -93,15 +93,12 @@ def render_message(template: str, language: str, context: dict) -> tuple[str, st
     return subject.strip(), body.strip()
 
 
-def queue_message(*, chapter_id: int, channel: str, kind: str, dedupe_key: str,
-                  recipient: str, member_id: int | None = None, language: str | None = None,
-                  subject: str = "", body: str = "", template: str | None = None,
-                  context: dict | None = None, not_before: datetime | None = None,
-                  respect_quiet_hours: bool = True) -> OutboxMessage | None:
-    """Queue one message; return it, or ``None`` if its ``dedupe_key`` is already queued.
-
-    The caller decides that the member may get it (consent, anonymised members).
-    """
+def _message_row(*, chapter_id: int, channel: str, kind: str, dedupe_key: str,
+                 recipient: str, member_id: int | None = None, language: str | None = None,
+                 subject: str = "", body: str = "", template: str | None = None,
+                 context: dict | None = None, not_before: datetime | None = None,
+                 respect_quiet_hours: bool = True, now: datetime | None = None) -> dict:
+    """One message's row for the outbox table, checked (see :func:`queue_message`)."""
     scope = current_chapter_id()
     if scope is not None and scope != chapter_id:
         raise ScopeViolation(f"outbox message of chapter {chapter_id} queued in chapter {scope}")
@@ -117,24 +114,47 @@ def queue_message(*, chapter_id: int, channel: str, kind: str, dedupe_key: str,
         subject, body = render_message(template, language, context)
     if not body:
         raise field_error("body", "a body or a template is required")
-    now = utcnow()
+    now = now or utcnow()
     due = not_before or now
     if respect_quiet_hours:
         due = outside_quiet_hours(due, channel)
+    return dict(chapter_id=chapter_id, member_id=member_id, channel=channel, kind=kind,
+                dedupe_key=dedupe_key[:160], language=language, recipient=recipient.strip(),
+                subject=(subject or "")[:255], body=body, template=template, context=context,
+                status=QUEUED, attempts=0, not_before=due, created_at=now, updated_at=now)
+
+
+def _insert_new():
+    """``INSERT … ON CONFLICT (chapter_id, dedupe_key) DO NOTHING RETURNING id``."""
     table = OutboxMessage.__table__
-    values = dict(chapter_id=chapter_id, member_id=member_id, channel=channel, kind=kind,
-                  dedupe_key=dedupe_key[:160], language=language, recipient=recipient.strip(),
-                  subject=(subject or "")[:255], body=body, template=template, context=context,
-                  status=QUEUED, attempts=0, not_before=due,
-                  created_at=now, updated_at=now)
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (insert(table).values(**values)
-            .on_conflict_do_nothing(index_elements=["chapter_id", "dedupe_key"])
+    return (insert(table).on_conflict_do_nothing(index_elements=["chapter_id", "dedupe_key"])
             .returning(table.c.id))
-    new_id = db.session.execute(stmt).scalar_one_or_none()
+
+
+def queue_message(**message) -> OutboxMessage | None:
+    """Queue one message; return it, or ``None`` if its ``dedupe_key`` is already queued.
+
+    Keywords: ``chapter_id, channel, kind, dedupe_key, recipient`` and optionally
+    ``member_id, language, subject, body`` (or ``template`` + ``context``),
+    ``not_before``, ``respect_quiet_hours`` (default True). The caller decides that the
+    member may get it (consent, anonymised members).
+    """
+    new_id = db.session.execute(_insert_new(), [_message_row(**message)]).scalar_one_or_none()
     if new_id is None:
         return None
     return db.session.get(OutboxMessage, new_id)
+
+
+def queue_messages(messages) -> int:
+    """Queue many messages (each as :func:`queue_message`'s keywords) with one statement,
+    sent by the driver as multi-row batches; return how many were new (a dedupe key
+    already queued is skipped)."""
+    now = utcnow()
+    rows = [_message_row(**m, now=now) for m in messages]
+    if not rows:
+        return 0
+    return len(db.session.execute(_insert_new(), rows).all())
 
 
 # -- the dispatcher's steps (the job commits between them) ---------------------------------

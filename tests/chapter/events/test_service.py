@@ -476,6 +476,25 @@ def test_inviting_twice_invites_each_member_once_through_the_outbox(two_chapters
     assert _count(EventInvitation) == 3
 
 
+def test_each_invitation_greets_its_member_by_name_in_their_language(two_chapters):
+    from clubplatform.messaging.models import OutboxMessage
+    from hq.members.models import Member
+
+    chapter = two_chapters["a"]
+    zh, en = _consenting(chapter, name="王芳"), _consenting(chapter, name="Li Lei")
+    with chapter_scope(chapter.id):
+        db.session.execute(sa.update(Member).where(Member.id == en.id).values(locale="en"))
+        db.session.commit()
+    event_id = make_event(chapter)
+    with chapter_scope(chapter.id):
+        audience.invite(service.get_event(event_id), {})
+        db.session.commit()
+        bodies = dict(db.session.execute(
+            sa.select(OutboxMessage.member_id, OutboxMessage.body)).all())
+    assert bodies[zh.id].startswith("王芳，") and "Li Lei" not in bodies[zh.id]
+    assert bodies[en.id].startswith("Li Lei, you are invited") and "王芳" not in bodies[en.id]
+
+
 @pytest.mark.parametrize(("filters", "expected"), [
     ({}, {"DA", "GC", "GB", "SA", "no_visits"}),
     ({"value_segments": ["D"]}, {"DA"}),
