@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 
 from chapter.care.models import BIGINT, CareRule, CareTask, ChapterCareRule
 from chapter.owners.models import Owner, ServiceVisit, Vehicle
+from clubplatform.auth.models import CHAPTER_MANAGER, User
 from clubplatform.db import utcnow
 from clubplatform.extensions import db
 
@@ -33,6 +34,9 @@ from clubplatform.extensions import db
 #: 3 months to month 36, every 2 months from 36 to 48, monthly after 48
 AFTER_DELIVERY = {"days": [2, 14], "months": [1, 2, 4, 9],
                   "every": [[3, 9, 36], [2, 36, 48], [1, 48, None]]}
+#: the after-delivery day whose contact is the manager's own ("week 2: thanks from the
+#: manager"); the other contacts go to the owner's advisor
+MANAGER_THANKS_DAY = 14
 
 DEFAULT_RULES: dict[str, dict] = {
     "birthday": {"kind": "birthday", "params": {}, "channel": "phone"},
@@ -197,6 +201,15 @@ def _row(chapter_id, day, rule: Rule, reason, owner_id, *, vehicle_id=None, visi
             sa.literal(now, CareTask.__table__.c.updated_at.type)]
 
 
+def _chapter_manager(chapter_id: int):
+    """The chapter's first active manager (lowest id), as a scalar subquery."""
+    u = User.__table__
+    return (sa.select(sa.func.min(u.c.id))
+            .where(u.c.chapter_id == chapter_id, u.c.role == CHAPTER_MANAGER,
+                   u.c.is_active_user.is_(True))
+            .scalar_subquery())
+
+
 def statements(chapter_id: int, day: date, rule: Rule) -> list[sa.Select]:
     """The SELECTs producing the rule's task rows for one chapter and day (columns: COLUMNS)."""
     o, v, sv = Owner.__table__, Vehicle.__table__, ServiceVisit.__table__
@@ -223,9 +236,13 @@ def statements(chapter_id: int, day: date, rule: Rule) -> list[sa.Select]:
             _md_match(v.c.delivery_date, day), frm=o.join(v, car)))
     elif k == "after_delivery":
         for n in p.get("days", []):
+            # the manager thanks the owner in week 2 (the chapter's first active manager;
+            # the advisor where the chapter has none)
+            who = (sa.func.coalesce(_chapter_manager(chapter_id), o.c.advisor_id)
+                   if int(n) == MANAGER_THANKS_DAY else o.c.advisor_id)
             out.append(owners_select(
                 _row(chapter_id, day, rule, "delivery_day", o.c.id, vehicle_id=v.c.id,
-                     number=sa.literal(int(n)), assignee=o.c.advisor_id),
+                     number=sa.literal(int(n)), assignee=who),
                 v.c.delivery_date == day - timedelta(days=int(n)), frm=o.join(v, car)))
         m = _months_between(v.c.delivery_date, day)
         out.append(owners_select(

@@ -191,6 +191,26 @@ def test_the_task_is_assigned_to_the_owners_advisor(chapter_id, two_chapters):
         assert task.assignee_id == advisor_id and task.channel == "phone"
 
 
+def test_the_week_2_thanks_after_delivery_goes_to_the_chapters_manager(two_chapters):
+    from chapter.care.models import CareTask
+    from clubplatform.extensions import db
+    from clubplatform.tenancy import chapter_scope
+    from tests.factories import make_user
+
+    cid = two_chapters["a"].id
+    manager_id = two_chapters["manager_a"].id
+    advisor_id = make_user("chapter_staff", chapter=two_chapters["a"]).id
+    o = owner(cid, advisor_id=advisor_id)
+    vehicle(cid, o, delivery_date=date(2026, 1, 10))
+
+    reasons_on(cid, date(2026, 1, 12), o)
+    reasons_on(cid, date(2026, 1, 24), o)
+    with chapter_scope(cid):
+        assignees = dict(db.session.query(CareTask.number, CareTask.assignee_id)
+                         .filter(CareTask.reason == "delivery_day").all())
+    assert assignees == {2: advisor_id, 14: manager_id}
+
+
 # --- rules are data --------------------------------------------------------------------------
 
 def test_hq_changes_a_default_for_every_chapter(chapter_id):
