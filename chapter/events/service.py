@@ -501,6 +501,13 @@ def rsvp(event_id: int, member_id: int, *, guests=0, now: datetime | None = None
     keeps their place (nothing changes); one who cancelled joins again at the end.
     """
     now = now or utcnow()
+    # a repeat changes nothing: answered without taking the event's lock (a burst of
+    # repeats does not queue behind the newcomers)
+    existing = member_registration(event_id, member_id)
+    if existing is not None and existing.status in (REGISTERED, WAITLISTED):
+        event = db.session.get(Event, event_id)  # usually loaded already (the 404 check)
+        if event is not None and event.status != CANCELLED:
+            return Rsvp(existing, False)
     event = lock_event(event_id)
     if event.status == CANCELLED:
         raise field_error("event_id", _l("This event was cancelled."), Conflict)

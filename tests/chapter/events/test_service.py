@@ -158,6 +158,24 @@ def test_rsvp_twice_keeps_the_first_place(two_chapters):
     assert _count(EventRegistration) == 1
 
 
+@pytest.mark.postgres
+def test_rsvp_again_is_answered_while_newcomers_hold_the_events_lock(two_chapters):
+    chapter = two_chapters["a"]
+    event_id = make_event(chapter)
+    member = make_member(chapter)
+    first = register(chapter, event_id, member.id)
+    with db.engine.connect() as newcomer:  # another request is placing a newcomer
+        newcomer.execute(sa.text("SELECT id FROM events WHERE id = :e FOR UPDATE"),
+                         {"e": event_id})
+        with chapter_scope(chapter.id):
+            db.session.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+            again = service.rsvp(event_id, member.id)
+            answered = (again.registration.id, again.created)
+            db.session.rollback()
+        newcomer.rollback()
+    assert answered == (first, False)
+
+
 def test_rsvp_after_the_deadline_is_refused_and_nothing_is_written(two_chapters):
     chapter = two_chapters["a"]
     event_id = make_event(chapter, rsvp_deadline=utcnow() + timedelta(days=1))
