@@ -4,7 +4,9 @@ At full scale (``--scale 1``, the default): 1,000 dealers in 7 regions, 800 chap
 2,000,000 owners with about 2,300,000 vehicles and 36 months of service visits (about
 8,000,000), about 1,200,000 members with their identities, status history (active,
 suspended, left, transferred), consents and applications (approved, rejected, pending,
-withdrawn), transfers, leads with notes, and the chapters' staff accounts. Every count
+withdrawn), transfers, leads with notes, the points ledger, the chapters' events (about
+55,000 over the window, with invitations, about 1,900,000 RSVPs with waitlists, check-ins
+and no-shows, and feedback) and the chapters' staff accounts. Every count
 scales with ``--scale`` (``0.01`` gives 10 dealers, 8 chapters, ~20,000 owners): a chapter
 is as big at any scale, the nation has fewer of them.
 
@@ -226,6 +228,21 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                      "qualifying_points", "created_at"),
     "vouchers": ("id", "code", "perk_id", "partner_id", "member_id", "entry_id", "status",
                  "valid_to", "used_at", "used_by_id", "created_at"),
+    "event_series": ("id", "chapter_id", "title", "frequency", "occurrences", "created_by_id",
+                     "created_at"),
+    "events": ("id", "chapter_id", "type", "title_zh", "title_en", "description_zh",
+               "description_en", "starts_at", "ends_at", "place", "capacity", "rsvp_deadline",
+               "max_guests", "attendance_points", "status", "cancel_reason", "rsvp_seq",
+               "template_id", "series_id", "audience", "closed_at", "created_by_id",
+               "created_at", "updated_at"),
+    "event_invitations": ("id", "chapter_id", "event_id", "member_id", "invited_by_id",
+                          "queued_at", "created_at"),
+    "event_registrations": ("id", "chapter_id", "event_id", "member_id", "walk_in_name",
+                            "walk_in_mobile", "walk_in", "guests", "status", "seq", "code",
+                            "promoted_at", "cancelled_at", "checked_in_at", "checked_in_by_id",
+                            "no_show", "points_recorded_at", "created_at", "updated_at"),
+    "event_feedback": ("id", "chapter_id", "event_id", "registration_id", "member_id", "rating",
+                       "comment", "created_at"),
 }
 
 
@@ -720,6 +737,7 @@ def gen_members(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
     members = []
     member_rows = state["deferred"].setdefault("members", {})
     stories = state["member_story"] = {}  # mid -> (status since, transfer chapter, on)
+    suspensions = state["suspensions"] = {}  # mid -> (suspended on, reactivated on)
     for o in state["persons"]:
         eligible = o.kind == "individual" and (o.mobile or o.id_digest)
         lower = max(ch.founded_on, o.customer_since)
@@ -760,6 +778,7 @@ def gen_members(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
                         (ch.id, "suspended", s, back, "suspended", "reactivated"),
                         (ch.id, "active", back, None, "reactivated", None)]
             status_since = back
+            suspensions[mid] = (s, back)
         elif r < 0.17 and room > 30:  # left
             left = joined + randint(30, room)
             periods.append((ch.id, "active", joined, left, "joined", "left"))
@@ -1212,6 +1231,325 @@ def points_finish(conn) -> None:
                  "FROM vouchers GROUP BY perk_id) v WHERE v.perk_id = perks.id")
 
 
+# ------------------------------------------------------------------------------ events
+
+#: per event type: (capacity from, to, guests a member may bring, minutes, start in minutes
+#: after midnight in Shanghai)
+EVENT_SHAPES = {
+    "car_care": (20, 60, 1, 120, 14 * 60),
+    "self_drive": (20, 80, 2, 600, 8 * 60),
+    "gala": (80, 200, 1, 240, 18 * 60),
+    "test_drive": (20, 50, 1, 360, 10 * 60),
+    "other": (20, 100, 2, 180, 14 * 60),
+}
+#: the car-care class's topic in each month, January first
+CARE_TOPICS = (("冬季用车安全", "Safe winter driving"),
+               ("春节返乡出行检查", "Before the Spring Festival drive"),
+               ("春季保养常识", "Spring maintenance basics"), ("轮胎与制动", "Tyres and brakes"),
+               ("雨季驾驶安全", "Driving in the rainy season"),
+               ("夏季空调养护", "Air conditioning in summer"), ("高温天气用车", "Cars in the heat"),
+               ("新能源电池养护", "Caring for an EV battery"),
+               ("秋季自驾准备", "Getting ready for autumn trips"),
+               ("车内清洁与消毒", "Cleaning the cabin"),
+               ("防冻液与电瓶检查", "Coolant and battery checks"),
+               ("冬季保养要点", "Winter maintenance"))
+TRIP_PLACES = (("湖畔露营", "lakeside camping"), ("古镇探访", "an old town"),
+               ("山地草原", "mountain grasslands"), ("海滨公路", "the coast road"),
+               ("郊野公园", "a country park"), ("茶园采风", "the tea gardens"))
+#: (title, English title, place)
+OTHER_EVENTS = (("亲子嘉年华", "Family carnival", "城市公园"), ("公益植树", "Tree planting", "郊区林场"),
+                ("车友摄影大赛", "Owners' photo contest", "展厅二楼"),
+                ("新春茶话会", "Spring Festival tea party", "展厅二楼"),
+                ("车友篮球友谊赛", "Owners' basketball match", "体育中心"))
+EVENT_DESCRIPTIONS = {
+    "car_care": "每月一次：保养常识、季节用车、动手小课堂。",
+    "self_drive": "车友结伴出行：统一集合，车队前往，全程有领队和救援车。",
+    "gala": "感谢车主一年来的支持：晚宴、抽奖、年度优秀车友颁奖。",
+    "test_drive": "新车到店，专业顾问陪同试驾，可携家人同行。",
+    "other": None,
+}
+EVENT_CANCEL_REASONS = ("天气原因，活动取消", "场地临时不可用", "报名人数不足", "讲师行程变更")
+FEEDBACK_GOOD = ("很有收获", "组织得很好", "希望多办几次", "讲解很专业", "路线安排合理", "服务周到",
+                 "下次还来")
+FEEDBACK_POOR = ("签到排队太久", "内容一般", "时间安排不合理", "场地有点小")
+#: a rating is one draw from these (about 4.1 on average)
+RATINGS = (5,) * 11 + (4,) * 7 + (3,) * 3 + (2, 1)
+#: walk-ins who are not members get mobiles from person numbers above this (nobody else's)
+WALK_IN_BASE = 2 * FRIEND_BASE
+#: how far ahead of the data's last day events are planned (the car-care series: the year)
+EVENT_HORIZON = 60
+
+
+def local_stamp(minute: int) -> str:
+    """The UTC timestamp of a minute on the Shanghai clock (``day ordinal × 1440 + minutes
+    after local midnight``; Shanghai is UTC+8 all year)."""
+    day, m = divmod(minute - 480, 1440)
+    return f"{_ISO.get(day) or iso(day)} {m // 60:02d}:{m % 60:02d}:00+00"
+
+
+def _weekend(rng: random.Random, first: int, days: int) -> int:
+    """A Saturday (sometimes the Sunday after it) in the month of ``days`` days from ``first``."""
+    d = first + int(rng.random() * days)
+    d += (5 - (d - 1) % 7) % 7  # ordinal 1 is a Monday
+    if d >= first + days:
+        d -= 7
+    if rng.random() < 0.35 and d + 1 < first + days:
+        d += 1
+    return d
+
+
+def _event_plan(rng: random.Random, ch: ChapterFrame, first_day: int, last_day: int,
+                size: float) -> list[tuple]:
+    """The chapter's calendar: ``(day, type, series year or None, title, English title,
+    place)``. Every month the car-care class (a monthly series per year, on the same day of
+    the month, planned to December); a gala each December; self-drive trips, test-drive days
+    and other events more often at bigger chapters (``size`` 0…1)."""
+    city = ch.city[0].rstrip("市")
+    showroom = f"{city}{DEALER_WORDS[ch.dealer_id % len(DEALER_WORDS)]}4S店"
+    p_trip, p_test, p_other = 0.3 + 0.3 * size, 0.08 + 0.4 * size, 0.08 + 0.5 * size
+    d0, d1 = date.fromordinal(first_day), date.fromordinal(last_day)
+    plan = []
+    series_day: dict[int, int] = {}
+    for index in range(d0.year * 12 + d0.month - 1, d1.year * 12 + 12):
+        year, month = index // 12, index % 12 + 1
+        first = date(year, month, 1).toordinal()
+        days = month_end(first) - first + 1
+        dom = series_day.setdefault(year, rng.randint(8, 25))
+        day = first + min(dom, days) - 1
+        if day >= first_day:  # the series runs to December (it is cut later if not yet made)
+            topic, topic_en = CARE_TOPICS[month - 1]
+            plan.append((day, "car_care", year, f"爱车课堂 · {topic}", f"Car-care class: {topic_en}",
+                         f"{showroom}展厅二楼"))
+        extras = []
+        if month == 12:
+            extras.append(("gala", first + 9 + int(rng.random() * 19)))
+        for kind, p in (("self_drive", p_trip), ("test_drive", p_test), ("other", p_other)):
+            if rng.random() < p:
+                extras.append((kind, _weekend(rng, first, days)))
+        for kind, day in extras:
+            if not first_day <= day <= last_day:
+                continue
+            if kind == "gala":
+                plan.append((day, kind, None, f"{year}年度车主答谢晚会",
+                             f"Annual owners' gala {year}", f"{city}国际酒店宴会厅"))
+            elif kind == "self_drive":
+                zh, en = rng.choice(TRIP_PLACES)
+                plan.append((day, kind, None, f"周末自驾游 · {zh}", f"Weekend self-drive: {en}",
+                             f"{showroom}门前集合"))
+            elif kind == "test_drive":
+                model = rng.choice(MODELS)
+                plan.append((day, kind, None, f"新车试驾日 · {model}", f"Test-drive day: {model}",
+                             f"{showroom}试驾中心"))
+            else:
+                zh, en, place = rng.choice(OTHER_EVENTS)
+                plan.append((day, kind, None, zh, en, f"{city}{place}"))
+    plan.sort(key=lambda e: (e[0], EVENT_SHAPES[e[1]][4]))
+    return plan
+
+
+def gen_events(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
+    """The chapter's events over the window, with invitations, RSVPs, check-ins and feedback.
+
+    About 1–3 events a month (more at bigger chapters; see :func:`_event_plan`); about 3%
+    cancelled. Per event an audience of members active on the day is invited (one run, by
+    the manager, handed to the outbox at once); some of them RSVP, in arrival order (``seq``
+    1…n, the event's ``rsvp_seq`` the last), with 0–2 guests: registered while the seats
+    last, waitlisted after, and about 7% cancel before the deadline, which moves the
+    waitlist up as :func:`chapter.events.service.promote_waitlist` does. Past events are
+    checked in (about 75% of the registered; the close job, the night after, marks the rest
+    no-shows), some have walk-ins at the door, and about 30% of the attendees rate the
+    event. Events ahead of the data's last day are open: RSVPs so far, nothing else. Nothing
+    is dated after 10:00 on the last day. Attendance points are the points group's own
+    ledger entries: these events announce none (``attendance_points`` 0) and
+    ``points_recorded_at`` stays NULL, so closing one owes nothing. Check-in codes are 80
+    bits of a hash of (seed, registration id) in ``hq.perks.codes``' alphabet (a collision
+    among millions is ~1e-12 likely; the unique key would refuse it loudly). Members who
+    transferred in from another chapter are not in this chapter's events.
+    """
+    from base64 import b32encode
+    from hashlib import blake2b
+
+    from hq.perks.codes import ALPHABET, LENGTH
+
+    rng, ids, out, frame = ctx.rng, ctx.ids, ctx.out, ctx.frame
+    random_, randint, choice = rng.random, rng.randint, rng.choice
+    row = out.row
+    cid, today, seed = ch.id, frame.today, frame.seed
+    now = today * 1440 + 10 * 60  # 10:00 in Shanghai on the data's last day
+    manager = ch.manager_id
+    staff = (manager, *ch.staff_ids)
+    to_code = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
+
+    def code_of(rid: int) -> str:
+        digest = blake2b(f"{seed}/{rid}".encode(), digest_size=LENGTH * 5 // 8).digest()
+        return b32encode(digest).translate(to_code).decode()
+
+    null = "\\N"  # COPY's NULL, in the lines the hot loop writes itself
+    # the chapter's members, by join date: (joined, id, gone from, suspended from, to)
+    stories, suspensions = state["member_story"], state.get("suspensions", {})
+    pool = []
+    for mid, _o, joined, status in state["members"]:
+        since, moved_to, moved_on = stories[mid]
+        gone = (since if status in ("left", "suspended") else moved_on if moved_to
+                else today + 10_000)
+        pool.append((joined, mid, gone, *suspensions.get(mid, (0, 0))))
+    pool.sort()
+    joined_days = [p[0] for p in pool]
+    plan = _event_plan(rng, ch, max(frame.start, ch.founded_on + 7), today + EVENT_HORIZON,
+                       min(1.0, len(pool) / 6000))
+    # the car-care series: one a year, made three weeks before its first class (if by now)
+    classes: dict[int, list] = {}  # year -> [first day, classes]
+    for day, _kind, year, *_ in plan:
+        if year is not None:
+            classes.setdefault(year, [day, 0])[1] += 1
+    series: dict[int, tuple | None] = {}  # year -> (series id, made at), None if not yet made
+    for year, (first, count) in classes.items():
+        made = max(first - 21, ch.founded_on) * 1440 + 10 * 60
+        if made > now:
+            series[year] = None
+            continue
+        sid = ids("event_series")
+        series[year] = (sid, made)
+        row("event_series", (sid, cid, f"爱车课堂 {year}", "monthly", count, manager,
+                             local_stamp(made)))
+    reg_lines, inv_lines = out.buf["event_registrations"], out.buf["event_invitations"]
+    batch = out.BATCH
+    for day, kind, year, title, title_en, place in plan:
+        lo, hi, guests_max, minutes, start_min = EVENT_SHAPES[kind]
+        if year is not None:
+            if series[year] is None:
+                continue
+            series_id, made = series[year]
+        else:
+            series_id = None
+            made = max((day - randint(21, 35)) * 1440 + 600 + randint(0, 420),
+                       ch.founded_on * 1440 + 600)
+            if made > now:
+                continue
+        starts = day * 1440 + start_min
+        ends, deadline = starts + minutes, starts - 1440
+        capacity = randint(lo, hi)
+        invited_at = max(made + 60, starts - randint(10, 20) * 1440 + randint(-240, 180))
+        cancelled_at = None
+        if random_() < 0.03:
+            t = randint(invited_at + 60, starts - 120)
+            cancelled_at = t if t <= now else None
+        rsvp_until = min(deadline, now, cancelled_at or deadline)
+        eid = ids("events")
+        # the audience: members active on the day, who joined before the invitation
+        n = bisect.bisect_right(joined_days, invited_at // 1440)
+        # members who want a seat: about 40% of the events fill up and keep a waitlist
+        wanted = min(int(capacity * (0.4 + 0.7 * random_()) * (1.2 if kind == "gala" else 1)),
+                     int(n * 0.3))
+        extra = int(wanted * (0.3 + 0.7 * random_()))
+        need = wanted + extra
+        picked = rng.sample(range(n), min(n, need + need // 8 + 2)) if need else ()
+        audience = [p[1] for p in (pool[i] for i in picked)
+                    if p[2] > day and not p[3] <= day < p[4]][:need]
+        if invited_at <= now:
+            stamp_inv = local_stamp(invited_at)
+            tail = f"\t{manager}\t{stamp_inv}\t{stamp_inv}"
+            for mid in audience:
+                inv_lines.append(f"{ids('event_invitations')}\t{cid}\t{eid}\t{mid}{tail}")
+            if len(inv_lines) >= batch:
+                out.flush("event_invitations")
+        # RSVPs in arrival order (most soon after the invitation), then cancellations
+        window = deadline - invited_at - 10
+        arrivals = []  # (minute, member, guests)
+        for mid in audience[:wanted]:
+            t = invited_at + 10 + int(window * random_() ** 1.5)
+            if t <= rsvp_until:
+                g = random_()
+                arrivals.append((t, mid, min(guests_max, 0 if g < 0.6 else 1 if g < 0.9 else 2)))
+        arrivals.sort()
+        count = len(arrivals)
+        status = [""] * count
+        promoted, withdrawn = [None] * count, [None] * count
+        actions = [(a[0], 0, k) for k, a in enumerate(arrivals)]
+        for k, (t, _mid, _g) in enumerate(arrivals):
+            if random_() < 0.07:
+                w = t + int((rsvp_until - t) * random_())
+                actions.append((w, 1, k))
+        actions.sort()
+        seats, waiting = 0, []
+        for t, what, k in actions:
+            party = 1 + arrivals[k][2]
+            if what == 0:
+                if not waiting and seats + party <= capacity:
+                    status[k], seats = "registered", seats + party
+                else:
+                    status[k] = "waitlisted"
+                    waiting.append(k)
+                continue
+            was, status[k], withdrawn[k] = status[k], "cancelled", t
+            if was == "waitlisted":
+                waiting.remove(k)
+                continue
+            seats -= party
+            while waiting and seats + 1 + arrivals[waiting[0]][2] <= capacity:
+                j = waiting.pop(0)
+                status[j], promoted[j] = "registered", t
+                seats += 1 + arrivals[j][2]
+        # after the event: check-ins, then the close job (the next night) marks no-shows
+        past = cancelled_at is None and ends <= now
+        closed = None
+        if past:
+            closed = (ends // 1440 + 1) * 1440 + 120 + randint(0, 30)
+            if closed > now:
+                closed = None
+        attendees = []  # (registration id, member id)
+        for k, (t, mid, guests) in enumerate(arrivals):
+            rid = ids("event_registrations")
+            checked = by = None
+            no_show = False
+            if past and status[k] == "registered":
+                if random_() < 0.75:
+                    checked, by = starts + randint(-40, 30), choice(staff)
+                    attendees.append((rid, mid))
+                else:
+                    no_show = closed is not None
+            updated = max(t, promoted[k] or 0, withdrawn[k] or 0, checked or 0,
+                          closed if no_show else 0)
+            reg_lines.append(
+                f"{rid}\t{cid}\t{eid}\t{mid}\t\\N\t\\N\tFalse\t{guests}\t{status[k]}\t{k + 1}\t"
+                f"{code_of(rid)}\t{local_stamp(promoted[k]) if promoted[k] else null}\t"
+                f"{local_stamp(withdrawn[k]) if withdrawn[k] else null}\t"
+                f"{local_stamp(checked) if checked else null}\t{by or null}\t{no_show}\t\\N\t"
+                f"{local_stamp(t)}\t{local_stamp(updated)}")
+        seq = count
+        if past and random_() < 0.25:  # walk-ins at the door who are not members
+            for _ in range(randint(1, 3)):
+                seq += 1
+                rid = ids("event_registrations")
+                t = starts + randint(0, 60)
+                at = local_stamp(t)
+                row("event_registrations", (
+                    rid, cid, eid, None, chinese_name(rng, random_() < 0.6),
+                    mobile_for(WALK_IN_BASE + rid) if random_() < 0.7 else None, True,
+                    min(guests_max, int(random_() * 2)), "registered", seq, code_of(rid),
+                    None, None, at, choice(staff), False, None, at, at))
+        if len(reg_lines) >= batch:
+            out.flush("event_registrations")
+        for rid, mid in attendees:
+            if random_() < 0.3:
+                rating = choice(RATINGS)
+                comment = None
+                if random_() < 0.5:
+                    comment = choice(FEEDBACK_GOOD if rating >= 4 else FEEDBACK_POOR)
+                t = ends + randint(30, 3 * 1440)
+                if t <= now:
+                    row("event_feedback", (ids("event_feedback"), cid, eid, rid, mid, rating,
+                                           comment, local_stamp(t)))
+        status_text = "cancelled" if cancelled_at else "scheduled"
+        row("events", (eid, cid, kind, title, title_en, EVENT_DESCRIPTIONS[kind], None,
+                       local_stamp(starts), local_stamp(ends), place, capacity,
+                       local_stamp(deadline), guests_max, 0, status_text,
+                       choice(EVENT_CANCEL_REASONS) if cancelled_at else None, seq, None,
+                       series_id, None, local_stamp(closed) if closed else None,
+                       manager if series_id or random_() < 0.6 else choice(staff),
+                       local_stamp(made), local_stamp(cancelled_at or closed or made)))
+
+
 # ------------------------------------------------------------------------------ analytics
 
 class _Capture:
@@ -1270,6 +1608,8 @@ GROUPS: list[Group] = [
           finish=points_finish),
     Group("dealer_history", ("dealer_after_sales_periods",), gen_dealer_history, national=True,
           topup=dealer_history_topup),
+    Group("events", ("event_series", "events", "event_invitations", "event_registrations",
+                     "event_feedback"), gen_events),
 ]
 
 
@@ -1724,6 +2064,25 @@ def _check_sample(database_url: str, ring, n: int = 2000) -> None:
         ).fetchone()[0]
         if bad:
             raise AssertionError(f"{bad} ledger entries after which a balance was negative")
+        # the events: arrival numbers 1…n on each event with its counter at n, the members'
+        # seats within capacity (walk-ins aside), codes in the codes' alphabet, feedback only
+        # from attendees
+        bad = conn.execute(
+            "SELECT count(*) FROM events e LEFT JOIN (SELECT chapter_id, event_id, count(*) AS n, "
+            "count(DISTINCT seq) AS d, min(seq) AS low, max(seq) AS top, sum(1 + guests) FILTER "
+            "(WHERE status = 'registered' AND NOT walk_in) AS seats, count(*) FILTER (WHERE "
+            "code !~ '^[A-HJ-NP-Z2-9]{16}$') AS odd FROM event_registrations GROUP BY 1, 2) r "
+            "ON r.chapter_id = e.chapter_id AND r.event_id = e.id WHERE e.rsvp_seq <> "
+            "coalesce(r.top, 0) OR r.n <> r.d OR r.n <> r.top OR r.low < 1 "
+            "OR r.seats > e.capacity OR r.odd > 0").fetchone()[0]
+        if bad:
+            raise AssertionError(f"{bad} events whose registrations disagree with them")
+        bad = conn.execute(
+            "SELECT count(*) FROM event_feedback f JOIN event_registrations r ON r.chapter_id = "
+            "f.chapter_id AND r.id = f.registration_id WHERE r.checked_in_at IS NULL "
+            "OR r.event_id <> f.event_id OR r.member_id IS DISTINCT FROM f.member_id").fetchone()[0]
+        if bad:
+            raise AssertionError(f"{bad} feedback rows from members who did not attend")
 
 
 def main(argv: list[str] | None = None) -> int:
