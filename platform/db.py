@@ -117,6 +117,19 @@ def _bytewise_sqlite(element, compiler, **kw):
     return compiler.process(list(element.clauses)[0], **kw)
 
 
+def insert(table: sa.Table):
+    """``INSERT`` into ``table`` in the dialect of the session's database, so that
+    ``on_conflict_do_nothing`` (PostgreSQL and SQLite both have it) is at hand."""
+
+    from clubplatform.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table)
+
+
 def sql_in(column: str, values: tuple[str, ...]) -> str:
     """SQL text ``column IN ('a', 'b')`` for CHECK constraints over a fixed set of codes."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"

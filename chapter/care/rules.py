@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from chapter.care.models import BIGINT, CareRule, CareTask, ChapterCareRule
 from chapter.owners.models import Owner, ServiceVisit, Vehicle
 from clubplatform.auth.models import CHAPTER_MANAGER, User
-from clubplatform.db import utcnow
+from clubplatform.db import insert, utcnow
 from clubplatform.extensions import db
 
 #: the after-delivery schedule of DOMAIN.md: day 2, week 2, months 1, 2, 4, 9, then every
@@ -297,10 +297,6 @@ def statements(chapter_id: int, day: date, rule: Rule) -> list[sa.Select]:
 
 def _insert(select) -> sa.Insert:
     """``INSERT INTO care_tasks … SELECT … ON CONFLICT DO NOTHING RETURNING rule_code``."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     t = CareTask.__table__
     return (insert(t).from_select(list(COLUMNS), select).on_conflict_do_nothing()
             .returning(t.c.rule_code))

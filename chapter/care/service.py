@@ -43,7 +43,7 @@ from chapter.care.models import (
 from chapter.owners.models import Owner, ServiceVisit, Vehicle
 from clubplatform import dates
 from clubplatform.auth.models import CHAPTER_ROLES, User
-from clubplatform.db import utcnow
+from clubplatform.db import insert, utcnow
 from clubplatform.errors import NotFound, field_error
 from clubplatform.extensions import db
 from clubplatform.messaging import service as messaging
@@ -87,10 +87,6 @@ def generate_day(chapter_id: int, day: date, *, greet: bool = True) -> DayResult
 
 def _record_run(chapter_id: int, result: DayResult) -> None:
     """Note the day as generated (a concurrent run of the same day only adds its counts)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     r = CareRun.__table__
     added = db.session.execute(
         insert(r).values(chapter_id=chapter_id, day=result.day, tasks_added=result.tasks_added,

@@ -15,15 +15,13 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from chapter.churn import service as churn
 from chapter.events.models import CANCELLED, Event, EventInvitation
 from chapter.owners.models import ServiceVisit, Vehicle
 from clubplatform import dates
 from clubplatform.audit import service as audit
-from clubplatform.db import utcnow
+from clubplatform.db import insert, utcnow
 from clubplatform.errors import Conflict, ValidationFailed, field_error
 from clubplatform.extensions import db
 from hq.members.models import ACTIVE, TIERS, Member
@@ -181,7 +179,6 @@ def invite(event: Event, raw_filters: dict | None, *, actor=None, ip: str | None
         sa.literal(event.chapter_id, sa.Integer), sa.literal(event.id, sa.BigInteger), ids.c.id,
         sa.literal(getattr(actor, "id", None), sa.Integer),
         sa.literal(utcnow(), inv.c.created_at.type)).where(ids.c.id.not_in(already))
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     fresh = db.session.execute(
         insert(inv).from_select(["chapter_id", "event_id", "member_id", "invited_by_id",
                                  "created_at"], source)

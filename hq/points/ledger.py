@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from clubplatform import dates
-from clubplatform.db import utcnow
+from clubplatform.db import insert, utcnow
 from clubplatform.errors import Conflict, field_error
 from clubplatform.extensions import db
 from hq.members.models import Member
@@ -141,10 +141,6 @@ def post(*, member_id: int, chapter_id: int, kind: str, reason: str, points: int
 
 def _insert_ignoring_duplicates(values: dict):
     table = PointEntry.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     return insert(table).values(**values).on_conflict_do_nothing(
         index_elements=[table.c.idempotency_key])
 

@@ -26,7 +26,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from clubplatform import dates
-from clubplatform.db import utcnow
+from clubplatform.db import insert, utcnow
 from clubplatform.extensions import db
 from hq.members.models import LEFT, TIERS, Member
 from hq.points.ledger import add_months_end
@@ -105,14 +105,6 @@ def recompute_month(month_end: date, *, chunk: int = CHUNK,
     return run
 
 
-def _insert(table):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
-
-
 def _recompute_range(lo: int, hi: int, month_end: date, effective_on: date,
                      thresholds: dict[str, int], run: TierRun) -> None:
     m = Member.__table__
@@ -126,7 +118,7 @@ def _recompute_range(lo: int, hi: int, month_end: date, effective_on: date,
            .select_from(m.outerjoin(q, q.c.member_id == m.c.id))
            .where(m.c.id.between(lo, hi), m.c.status != LEFT, new_tier != m.c.tier))
     inserted = len(db.session.execute(
-        _insert(tc).from_select(
+        insert(tc).from_select(
             ["member_id", "tier", "previous_tier", "effective_on", "qualifying_points",
              "created_at"], src)
         .on_conflict_do_nothing(index_elements=[tc.c.member_id, tc.c.effective_on])

@@ -12,11 +12,9 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clubplatform.dates import SHANGHAI
-from clubplatform.db import utcnow
+from clubplatform.db import insert, utcnow
 from clubplatform.errors import NotFound, field_error
 from clubplatform.extensions import db
 from clubplatform.messaging.models import (
@@ -127,7 +125,6 @@ def _message_row(*, chapter_id: int, channel: str, kind: str, dedupe_key: str,
 def _insert_new():
     """``INSERT … ON CONFLICT (chapter_id, dedupe_key) DO NOTHING RETURNING id``."""
     table = OutboxMessage.__table__
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     return (insert(table).on_conflict_do_nothing(index_elements=["chapter_id", "dedupe_key"])
             .returning(table.c.id))
 
