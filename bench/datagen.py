@@ -1225,6 +1225,19 @@ def gen_points(ctx: Ctx, ch: ChapterFrame, state: dict) -> None:
         row("vouchers", (*v[:5], entry_id[v[5]], *v[6:]))
 
 
+def owners_finish(conn) -> None:
+    """After the load: the person keys owners of two chapters share, then the owners'
+    triggers that keep them on again (off during the load: one set-based pass instead)."""
+    from sqlalchemy.dialects import postgresql
+
+    from chapter.owners.person_keys import held_by_several
+
+    held = held_by_several().compile(dialect=postgresql.psycopg.dialect(),
+                                     compile_kwargs={"literal_binds": True})
+    conn.execute(f"INSERT INTO shared_person_keys (kind, key) {held}")
+    conn.execute("ALTER TABLE owners ENABLE TRIGGER USER")
+
+
 def points_finish(conn) -> None:
     """After the load: each perk's ``taken`` is the number of its vouchers."""
     conn.execute("UPDATE perks SET taken = v.n FROM (SELECT perk_id, count(*) AS n "
@@ -1599,7 +1612,7 @@ def dealer_history_topup(conn) -> dict[str, int]:
 GROUPS: list[Group] = [
     Group("org", ("regions", "dealers", "chapters"), gen_org, national=True),
     Group("staff", ("users",), gen_staff, national=True),
-    Group("owners", ("owners", "vehicles", "service_visits"), gen_owners),
+    Group("owners", ("owners", "vehicles", "service_visits"), gen_owners, finish=owners_finish),
     Group("members", ("members", "member_identities", "member_status_periods",
                       "member_consents", "applications", "transfers"), gen_members),
     Group("leads", ("leads", "lead_notes"), gen_leads),
@@ -1820,6 +1833,8 @@ def generate(database_url: str, scale: float = 1.0, seed: int = DEFAULT_SEED, *,
         _mark(conn, {"state": "loading", "scale": scale, "seed": seed})
         catalog = _catalog(conn, tables)
         _drop(conn, catalog)
+        # the owners' person-key triggers, once per COPY batch: owners_finish does it at once
+        conn.execute("ALTER TABLE owners DISABLE TRIGGER USER")
     say(f"dropped {len(catalog['fkeys'])} foreign keys, {len(catalog['keys'])} keys and "
         f"{len(catalog['indexes'])} indexes of {len(tables)} tables")
 

@@ -3,7 +3,9 @@
 On the national dataset (``datagen.ensure_dataset``; built at ``--scale`` if missing):
 
 1. the **floor**: one sequential scan of the member-status history
-   (``member_status_periods``; index scans switched off so it is a Seq Scan);
+   (``member_status_periods``; index scans switched off so it is a Seq Scan); and the
+   least any recomputation from that history does, for reference: its rows grouped by
+   chapter and the month of one date, one count;
 2. the **full 12-month national recomputation**: ``figures_statement`` for the 12 month
    ends up to the data's last complete month — every chapter, region and the nation,
    every figure (members, pending applications, owners, dealers, new members, referral
@@ -116,6 +118,16 @@ def run(database_url: str, scale: float, seed: int, repeat: int, plans: bool,
                 conn.exec_driver_sql(f"SET LOCAL {s} = on")
 
             figures.give_room()  # as compute() and the snapshot do (SET LOCAL work_mem)
+            # the least any recomputation from this history does: group its rows by chapter
+            # and by the month of one date (no end month, no other table, one count)
+            msp = db.metadata.tables["member_status_periods"]
+            bucket = figures.month_bucket(msp.c.valid_from, figures.index_of(date(first.year, 1, 1)),
+                                          figures.index_of(last))
+            least_sql = (sa.select(msp.c.chapter_id, bucket.label("mi"), sa.func.count())
+                         .group_by(msp.c.chapter_id, bucket))
+            least_runs, least_rows = _timed(lambda: conn.execute(least_sql).all(), repeat)
+            if plans:
+                _explain(conn, least_sql, "the least grouping: chapter x month of valid_from")
             stmt = figures.figures_statement(first, last)
             full_runs, rows = _timed(lambda: conn.execute(stmt).all(), repeat)
             nation = sorted((r for r in rows if r.level == "nation"), key=lambda r: r.month_end)
@@ -156,6 +168,10 @@ def run(database_url: str, scale: float, seed: int, repeat: int, plans: bool,
               f"{len(nation)} nation-months): {_ms(full_runs)}; best {full * 1000:.1f} ms")
         table_of = {"periods": "member_status_periods", "applications": "applications",
                     "owners": "owners", "referrals": "leads"}
+        least = min(least_runs)
+        print(f"the least grouping of that history (chapter x month of valid_from, one count; "
+              f"{len(least_rows):,} groups): {_ms(least_runs)}; best {least * 1000:.1f} ms "
+              f"({least / floor:.1f}x the floor)")
         for name, runs in scan_runs.items():
             size, tuples = sizes[table_of[name]]
             print(f"  of which the {name} scan alone ({table_of[name]}: {tuples:,} rows, "

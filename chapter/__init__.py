@@ -41,6 +41,7 @@ from chapter.members.views import bp as _members
 from chapter.owners.api import blp as _owners_api
 from chapter.owners.import_api import blp as _imports_api
 from chapter.owners.import_views import bp as _imports
+from chapter.owners.jobs import JOBS as _OWNERS_JOBS
 from chapter.owners.views import bp as _owners
 from chapter.points import hooks as _points_hooks  # noqa: F401  (referrals earn points)
 from chapter.points.api import blp as _member_points_api
@@ -109,3 +110,4 @@ JOBS.update(_EVENTS_JOBS)
 DEMO_LOADERS += (_load_care_demo,)
 JOBS.update(_CARE_JOBS)
 JOBS.update(_CHURN_JOBS)
+JOBS.update(_OWNERS_JOBS)

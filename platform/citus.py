@@ -50,6 +50,9 @@ REFERENCE_TABLES = frozenset({
     "point_rules", "partners", "perks", "partner_users", "event_templates", "churn_settings",
     "partner_statements",  # partners x months: small, settlement lines refer to it
     "care_rules", "dealer_after_sales_periods",
+    # the person keys held in two chapters or more (tens of thousands): every shard's
+    # churn matrix joins its owners to it locally
+    "shared_person_keys",
 })
 #: platform bookkeeping kept on the coordinator (Citus local tables)
 LOCAL_TABLES = frozenset({

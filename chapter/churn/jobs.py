@@ -3,7 +3,7 @@
 ``snapshot_all`` runs from ``rq cron`` (``clubplatform.schedule``, 02:30 Asia/Shanghai
 on the 1st) and submits one ``snapshot_month`` job per chapter with the id
 ``churn-snapshot-c<chapter>-<YYYY-MM>``: a second fan-out for the same month submits
-nothing. ``snapshot_month`` replaces the chapter's month (idempotent).
+nothing. The fan-out first repairs the shared person keys (``chapter.owners.person_keys``). ``snapshot_month`` replaces the chapter's month (idempotent).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from chapter.churn import service
+from chapter.owners import person_keys
 from clubplatform import jobs
 from clubplatform.extensions import db
 from clubplatform.org.models import Chapter
@@ -49,6 +50,8 @@ def snapshot_all(chapter_id: int | None = None, month: str | None = None,
         ids = [chapter_id]
     else:
         with unscoped("churn snapshot fan-out: every chapter"):
+            # "serviced elsewhere" reads the shared person keys: exact before the month is kept
+            person_keys.repair()
             ids = list(db.session.execute(
                 sa.select(Chapter.id).where(Chapter.founded_on <= service.as_of_for(first))
                 .order_by(Chapter.id)).scalars())

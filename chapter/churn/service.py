@@ -57,7 +57,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from chapter.churn.models import ChurnSetting, ChurnSnapshot
-from chapter.owners.models import Owner, ServiceVisit
+from chapter.owners import person_keys
+from chapter.owners.models import PERSON_KEYS, Owner, ServiceVisit
 from clubplatform import dates
 from clubplatform.audit import service as audit
 from clubplatform.db import bytewise, utcnow
@@ -242,11 +243,11 @@ def classified(as_of: date, settings: Settings, *, chapter_id: int | None = None
     visits are read from the covering index ``ix_service_visits_churn`` alone (no table
     row: hence ``count(*)``, not ``count(id)``); the windows sort the spend as a
     ``BIGINT`` (PostgreSQL's ``sum`` is a ``NUMERIC``); the "serviced elsewhere" probes
-    run only for the owners who would otherwise be A and read the person indexes
-    ``ix_owners_person_*`` alone (the other owner's chapter and id are in the index),
-    for one chapter as one set-based probe per person key. The probes are still one
-    index descent per candidate: at national scale they are about half of the largest
-    chapter's time.
+    run only for the owners who would otherwise be A and whose key another chapter's
+    owner also holds (``shared_person_keys``: a few hundred of a large chapter's tens of
+    thousands), and read the person indexes ``ix_owners_person_*`` alone (the other
+    owner's chapter and id are in the index), for one chapter as one set-based probe per
+    person key.
     """
     v, o = ServiceVisit.__table__, Owner.__table__
     window_start = months_before(as_of, VALUE_WINDOW_MONTHS)
@@ -295,9 +296,10 @@ def classified(as_of: date, settings: Settings, *, chapter_id: int | None = None
         # correlated look-up per owner; then a hashed ``IN`` of the few keys found.
         people = people.cte("people")
 
-        def elsewhere_by(col: str):
+        def elsewhere_by(kind: str, col: str):
             keys = (sa.select(people.c[col])
-                    .where(people.c.last_visit > due_cut, people.c[col].is_not(None))
+                    .where(people.c.last_visit > due_cut,
+                           people.c[col].in_(person_keys.shared_keys(kind)))
                     .order_by(sa.collate(people.c[col], "C")))
             found = sa.select(o2.c[col]).where(
                 bytewise(o2.c[col]) == sa.any_(sa.func.array(keys.scalar_subquery())),
@@ -306,15 +308,18 @@ def classified(as_of: date, settings: Settings, *, chapter_id: int | None = None
     else:
         people = people.subquery("people")
 
-        def elsewhere_by(col: str):
-            return sa.exists(
-                sa.select(sa.literal(1)).select_from(o2)
-                .where(bytewise(o2.c[col]) == people.c[col],
-                       o2.c.chapter_id != people.c.chapter_id,
-                       visited_there))
+        def elsewhere_by(kind: str, col: str):
+            return sa.and_(
+                people.c[col].in_(person_keys.shared_keys(kind)),
+                sa.exists(
+                    sa.select(sa.literal(1)).select_from(o2)
+                    .where(bytewise(o2.c[col]) == people.c[col],
+                           o2.c.chapter_id != people.c.chapter_id,
+                           visited_there)))
 
+    # only a key another chapter's owner also holds (``shared_person_keys``) is probed
     elsewhere = sa.and_(people.c.last_visit > due_cut,
-                        sa.or_(elsewhere_by("mobile"), elsewhere_by("id_number_digest")))
+                        sa.or_(*[elsewhere_by(kind, col) for kind, col in PERSON_KEYS.items()]))
     # the flag first, so that the window sorts below carry narrow rows (not the person keys)
     flagged = sa.select(
         people.c.chapter_id, people.c.owner_id, people.c.last_visit, people.c.visits,

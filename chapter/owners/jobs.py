@@ -1,4 +1,5 @@
-"""Background jobs for a chapter's owners: importing the dealer system's files."""
+"""Background jobs for a chapter's owners: importing the dealer system's files, and the
+nightly repair of the person keys shared between chapters."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from chapter.owners import importer
+from chapter.owners import importer, person_keys
 from clubplatform import jobs
 from clubplatform.auth.models import User
 from clubplatform.errors import ValidationFailed
 from clubplatform.extensions import db
 from clubplatform.jobs.models import JobRun
 from clubplatform.tabular import error_report_csv
+from clubplatform.tenancy import unscoped
 
 #: job names, by import kind (the Jobs page shows them)
 JOB_NAMES = {importer.OWNERS: "chapter.import_owners", importer.VISITS: "chapter.import_visits"}
@@ -66,3 +68,23 @@ def _file_problem(exc: ValidationFailed) -> str:
                 label = importer.FIELD_LABELS.get(name)
                 parts.append(f"{label}: {message}" if label else message)
     return " ".join(parts)
+
+
+PERSON_KEYS_JOB = "person-keys"
+
+
+@jobs.tracked
+def repair_person_keys(chapter_id: int | None = None) -> dict:
+    """Rebuild ``shared_person_keys`` from every chapter's owners (nightly, ``rq cron``).
+
+    The owners' triggers keep it as they write; this catches a key two chapters wrote
+    at the same moment. ``added``/``removed`` are 0 when there was nothing to mend.
+    """
+    with unscoped("person keys shared between chapters: every chapter's owners"):
+        result = person_keys.repair()
+    return {**result, "message": f"shared person keys: {result['added']} added, "
+                                 f"{result['removed']} removed"}
+
+
+#: jobs ``flask jobs run NAME`` can start (registered in ``chapter.JOBS``)
+JOBS = {PERSON_KEYS_JOB: repair_person_keys}

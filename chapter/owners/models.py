@@ -81,6 +81,33 @@ class Owner(TenantScoped, CreatedAtMixin, UpdatedAtMixin, db.Model):
     )
 
 
+#: the person keys of an owner: ``kind`` → the owners column holding it
+PERSON_KEYS = {"mobile": "mobile", "id_digest": "id_number_digest"}
+
+
+class SharedPersonKey(db.Model):
+    """A person key (mobile or ID-number digest) held by owners of two chapters or more.
+
+    Platform-wide, not a chapter's row: the churn matrix reads it to know which of a
+    chapter's owners may also be serviced at another dealer, and probes the owners of
+    other chapters for those keys only (a few hundred of a large chapter's tens of
+    thousands). Kept by triggers on ``owners`` (revision 0013), on every insert, delete
+    and change of a key; :func:`chapter.owners.person_keys.repair` rebuilds it from the
+    owners (nightly, and before the month-end churn snapshots), for a key written into
+    two chapters by two transactions at the same moment, which neither trigger sees.
+    """
+
+    __tablename__ = "shared_person_keys"
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("kind", tuple(PERSON_KEYS)), name="kind_known"),
+    )
+
+    #: ``mobile`` or ``id_digest``
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    #: the mobile number or the ID number's blind index, as in ``owners``
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+
+
 class Vehicle(TenantScoped, CreatedAtMixin, UpdatedAtMixin, db.Model):
     __tablename__ = "vehicles"
     __table_args__ = (

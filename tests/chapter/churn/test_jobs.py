@@ -115,3 +115,17 @@ def test_the_current_month_cannot_be_kept(app, client, login_as, db):
     this_month = service.as_of_for(None).strftime("%Y-%m")
     resp = hq.post("/hq/churn/snapshots", data={"month": this_month})
     assert resp.status_code == 302 and "/jobs/" not in resp.headers["Location"]
+
+
+def test_the_fan_out_mends_a_shared_person_key_before_it_keeps_the_month(app, db):
+    from chapter.owners.models import SharedPersonKey
+
+    a, b = make_chapter(), make_chapter()
+    owner_with_visits(a, [(date(2026, 3, 10), 500)], mobile="13912340001")
+    owner_with_visits(b, [(date(2026, 2, 1), 300)], mobile="13912340001")
+    with unscoped("test: a key two chapters wrote at the same moment, missed"):
+        db.session.execute(SharedPersonKey.__table__.delete())
+        db.session.commit()
+    _fan_out(app)
+    # serviced at b too in the last 12 months: swinging (B), not loyal (A)
+    assert _snapshots(a.id)[("B", "S")] == 1 and sum(_snapshots(a.id).values()) == 1
