@@ -3,7 +3,9 @@
 ``snapshot_all`` runs from ``rq cron`` (``clubplatform.schedule``, 02:30 Asia/Shanghai
 on the 1st) and submits one ``snapshot_month`` job per chapter with the id
 ``churn-snapshot-c<chapter>-<YYYY-MM>``: a second fan-out for the same month submits
-nothing. The fan-out first repairs the shared person keys (``chapter.owners.person_keys``). ``snapshot_month`` replaces the chapter's month (idempotent).
+nothing. ``snapshot_month`` replaces the chapter's month (idempotent). The fan-out first
+repairs the person keys shared between chapters (``chapter.owners.person_keys``), which
+the matrix's "serviced elsewhere" reads.
 """
 
 from __future__ import annotations
@@ -46,15 +48,12 @@ def snapshot_all(chapter_id: int | None = None, month: str | None = None,
     ``again`` (a token) makes new job ids, for an explicit re-computation by HQ.
     """
     first = _month(month)
-    if chapter_id is not None:
-        ids = [chapter_id]
-    else:
-        with unscoped("churn snapshot fan-out: every chapter"):
-            # "serviced elsewhere" reads the shared person keys: exact before the month is kept
-            person_keys.repair()
-            ids = list(db.session.execute(
-                sa.select(Chapter.id).where(Chapter.founded_on <= service.as_of_for(first))
-                .order_by(Chapter.id)).scalars())
+    with unscoped("churn snapshot fan-out: every chapter"):
+        # "serviced elsewhere" reads the shared person keys: exact before the month is kept
+        person_keys.repair()
+        ids = [chapter_id] if chapter_id is not None else list(db.session.execute(
+            sa.select(Chapter.id).where(Chapter.founded_on <= service.as_of_for(first))
+            .order_by(Chapter.id)).scalars())
     db.session.commit()
     for cid in ids:
         jobs.submit(snapshot_month, f"{first:%Y-%m}", name=JOB_NAME, chapter_id=cid,
