@@ -9,13 +9,19 @@ from chapter.events.models import EVENT_TYPES, FREQUENCIES, REGISTRATION_STATUSE
 from hq.members.models import TIERS
 
 
-class EventSchema(Schema):
+class _TitledSchema(Schema):
+    """What an event and a template both show: id, type, and the title and description
+    in both languages."""
+
     id = fields.Integer(dump_only=True)
     type = fields.String(metadata={"enum": list(EVENT_TYPES)})
     title_zh = fields.String()
     title_en = fields.String(allow_none=True)
     description_zh = fields.String(allow_none=True)
     description_en = fields.String(allow_none=True)
+
+
+class EventSchema(_TitledSchema):
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     place = fields.String()
@@ -228,13 +234,7 @@ class InvitationResultSchema(Schema):
     queued = fields.Integer(metadata={"description": "messages handed to the outbox"})
 
 
-class TemplateSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    type = fields.String(metadata={"enum": list(EVENT_TYPES)})
-    title_zh = fields.String()
-    title_en = fields.String(allow_none=True)
-    description_zh = fields.String(allow_none=True)
-    description_en = fields.String(allow_none=True)
+class TemplateSchema(_TitledSchema):
     duration_minutes = fields.Integer()
     capacity = fields.Integer()
     max_guests = fields.Integer()
